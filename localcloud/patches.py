@@ -1,0 +1,127 @@
+"""The hooks into moto: extra services, no outbound traffic, STS trust policies.
+
+- chatbot and supportapp live in localcloud/motoext/ and become `moto.chatbot`
+  and `moto.supportapp` by extending `moto.__path__`; moto's dispatcher finds
+  them by a URL pattern in `moto.backend_index.backend_url_patterns` (it turns
+  the SigV4 credential scope's service name into `SERVICE.REGION.amazonaws.com`,
+  so one endpoint serves every SDK client).
+- SNS would POST each message to https subscribers such as Chatbot's
+  `https://global.sns-api.chatbot.amazonaws.com`: deliveries to anything but
+  loopback are recorded instead (GET /_localcloud/sns-deliveries), and any
+  socket connection off loopback is refused in this process as a backstop.
+- AssumeRole checks trust policies (localcloud/sts_trust.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+import threading
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+EXTENSION_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "motoext")
+EXTRA_SERVICES = {
+    "chatbot": re.compile(r"https?://chatbot\.(.+)\.amazonaws\.com"),
+    "supportapp": re.compile(r"https?://supportapp\.(.+)\.amazonaws\.com"),
+}
+
+_installed = False
+_deliveries_lock = threading.Lock()
+SNS_DELIVERIES: list[dict[str, Any]] = []
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def register_services() -> None:
+    import moto
+    import moto.backend_index as backend_index
+
+    if EXTENSION_DIR not in moto.__path__:
+        moto.__path__.append(EXTENSION_DIR)
+    known = {name for name, _ in backend_index.backend_url_patterns}
+    for name, pattern in EXTRA_SERVICES.items():
+        if name not in known:
+            backend_index.backend_url_patterns.append((name, pattern))
+
+
+def guard_sns_http() -> None:
+    from moto.sns.models import Subscription
+
+    original = Subscription.publish
+    if getattr(original, "_localcloud", False):
+        return
+
+    def publish(self: Subscription, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
+        if self.protocol in ("http", "https") and not is_loopback_host(urlparse(self.endpoint).hostname):
+            with _deliveries_lock:
+                SNS_DELIVERIES.append(
+                    {
+                        "time": time.time(),
+                        "topic_arn": self.topic.arn,
+                        "subscription_arn": self.arn,
+                        "endpoint": self.endpoint,
+                        "message_id": message_id,
+                        "message": message,
+                        "raw_message_delivery": str(self.attributes.get("RawMessageDelivery", "false")).lower() == "true",
+                    }
+                )
+                del SNS_DELIVERIES[:-1000]
+            return None
+        return original(self, message, message_id, *args, **kwargs)
+
+    publish._localcloud = True  # type: ignore[attr-defined]
+    Subscription.publish = publish  # type: ignore[method-assign]
+
+
+def guard_sockets() -> None:
+    """Refuse any outbound connection that is not to loopback (no real AWS, no Slack, ever)."""
+    if getattr(socket.socket.connect, "_localcloud", False):
+        return
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
+
+    def allowed(sock: socket.socket, address: Any) -> bool:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return True
+        return is_loopback_host(str(address[0]))
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if not allowed(self, address):
+            raise ConnectionRefusedError(f"localcloud: outbound connection to {address!r} refused (loopback only)")
+        return original_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if not allowed(self, address):
+            return 111  # ECONNREFUSED
+        return original_connect_ex(self, address)
+
+    connect._localcloud = True  # type: ignore[attr-defined]
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    os.environ.pop("MOTO_ACCOUNT_ID", None)  # keys from AssumeRole must act in the role's account
+    register_services()
+    guard_sns_http()
+    guard_sockets()
+    from localcloud import sts_trust
+
+    sts_trust.install()
+    _installed = True

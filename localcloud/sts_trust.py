@@ -1,0 +1,160 @@
+"""STS AssumeRole that honours the role's trust policy, as the provider's cross-account hop needs.
+
+moto lets anyone assume any role, even one that does not exist. The real
+STS refuses (AccessDenied, HTTP 403) unless the role exists and its trust
+policy allows the caller: a principal naming the caller's account
+(`arn:aws:iam::ACCOUNT:root` or the bare id), the caller's own ARN, or `*`,
+with every condition met. The provider's execution role carries
+`StringEquals sts:ExternalId`, so a wrong or missing ExternalId is refused.
+Credentials that are handed out act in the role's account (moto maps the
+new access key to it).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+from localcloud.awsutil import organization_of, parse_arn
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _caller(account: str, access_key: str) -> tuple[str, set[str]]:
+    """The caller's ARN as STS names it in errors, and every ARN a trust policy may name it by."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    root = f"arn:aws:iam::{account}:root"
+    assumed = sts_backends[account]["aws"].get_assumed_role_from_access_key(access_key)
+    if assumed is not None:
+        return assumed.arn, {root, assumed.arn, assumed.role_arn}
+    key = iam_backends[account]["global"].access_keys.get(access_key)
+    user_name = getattr(key, "user_name", None)
+    if user_name:
+        user = f"arn:aws:iam::{account}:user/{user_name}"
+        return user, {root, user}
+    return root, {root}
+
+
+def _principal_matches(principal: Any, account: str, caller_arns: set[str]) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    for entry in _as_list(principal.get("AWS")):
+        if entry == "*" or entry == account or entry in caller_arns:
+            return True
+    return False
+
+
+_STRING_OPS = {
+    "StringEquals": lambda have, want: have == want,
+    "StringNotEquals": lambda have, want: have != want,
+    "StringEqualsIgnoreCase": lambda have, want: have.lower() == want.lower(),
+    "StringLike": lambda have, want: fnmatch.fnmatchcase(have, want),
+    "StringNotLike": lambda have, want: not fnmatch.fnmatchcase(have, want),
+    "ArnEquals": lambda have, want: have == want,
+    "ArnLike": lambda have, want: fnmatch.fnmatchcase(have, want),
+}
+
+
+def _conditions_met(conditions: dict[str, Any], context: dict[str, str | None]) -> bool:
+    for operator, clauses in conditions.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator[: -len("IfExists")] if if_exists else operator
+        for key, wanted in clauses.items():
+            have = context.get(key.lower())
+            if base == "Null":
+                is_null = have is None
+                if str(_as_list(wanted)[0]).lower() != str(is_null).lower():
+                    return False
+                continue
+            compare = _STRING_OPS.get(base)
+            if compare is None:
+                return False  # an operator we cannot evaluate never grants access
+            if have is None:
+                if if_exists:
+                    continue
+                return False
+            negated = base.startswith("StringNot")
+            results = [compare(have, str(w)) for w in _as_list(wanted)]
+            if not (all(results) if negated else any(results)):
+                return False
+    return True
+
+
+def _action_matches(actions: Any) -> bool:
+    return any(fnmatch.fnmatchcase("sts:AssumeRole".lower(), str(a).lower()) for a in _as_list(actions))
+
+
+def trust_allows(policy_document: str, account: str, caller_arns: set[str], context: dict[str, str | None]) -> bool:
+    try:
+        policy = json.loads(unquote(policy_document)) if isinstance(policy_document, str) else policy_document
+    except ValueError:
+        return False
+    allowed = False
+    for statement in _as_list(policy.get("Statement")):
+        if not _action_matches(statement.get("Action")):
+            continue
+        if not _principal_matches(statement.get("Principal"), account, caller_arns):
+            continue
+        if not _conditions_met(statement.get("Condition") or {}, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
+def access_denied(caller: str, role_arn: str) -> tuple[str, dict[str, Any]]:
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        "<Error><Type>Sender</Type><Code>AccessDenied</Code>"
+        f"<Message>User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}</Message>"
+        f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    return body, {"status": 403, "Content-Type": "text/xml"}
+
+
+def install() -> None:
+    """Wrap moto's STS AssumeRole handler with the trust policy check."""
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+
+    original = TokenResponse.assume_role
+    if getattr(original, "_localcloud", False):
+        return
+
+    def assume_role(self: TokenResponse) -> Any:
+        role_arn = self._get_param("RoleArn") or ""
+        account = self.current_account
+        caller, caller_arns = _caller(account, self.access_key)
+        arn = parse_arn(role_arn)
+        role = None
+        if arn is not None and arn.service == "iam" and arn.account.isdigit():
+            role = next((r for r in iam_backends[arn.account]["global"].roles.values() if r.arn == role_arn), None)
+        if role is None:
+            return access_denied(caller, role_arn)
+        membership = organization_of(account)
+        context = {
+            "sts:externalid": self._get_param("ExternalId"),
+            "sts:rolesessionname": self._get_param("RoleSessionName"),
+            "aws:principalaccount": account,
+            "aws:principalarn": caller,
+            "aws:principalorgid": membership.organization_id if membership else None,
+        }
+        if not trust_allows(role.assume_role_policy_document, account, caller_arns, context):
+            return access_denied(caller, role_arn)
+        return original(self)
+
+    assume_role._localcloud = True  # type: ignore[attr-defined]
+    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
