@@ -1,0 +1,423 @@
+//! Which account a request acts in, and the clients that act there.
+//!
+//! A member account's stack may only act in its own account; naming another
+//! account in `AccountId` is reserved to the admin accounts of the
+//! configuration, or any member could act in any other (confused deputy).
+//! Every target must be an ACTIVE account of the provider's organization, and
+//! the provider reaches it by assuming the execution role with the ExternalId.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig};
+use aws_sdk_organizations::types::AccountStatus;
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use tokio::sync::Mutex;
+
+use crate::config::ProviderConfig;
+use crate::error::{Error, Result};
+use crate::properties::CommonProperties;
+
+/// Assumed-role credentials are refreshed this long before they expire.
+const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// How long a warm Lambda trusts what Organizations said about an account.
+const MEMBERSHIP_TTL: Duration = Duration::from_secs(300);
+
+/// The account and region a request acts in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The region whose endpoints are called.
+    pub region: String,
+    /// The partition, from the stack's ARN (`aws`, `aws-cn`, ...).
+    pub partition: String,
+}
+
+/// The service clients of one target account, built on assumed-role credentials.
+#[derive(Clone, Debug)]
+pub struct AccountContext {
+    /// The account these clients act in.
+    pub target: Target,
+    config: SdkConfig,
+    /// AWS Chatbot.
+    pub chatbot: aws_sdk_chatbot::Client,
+    /// AWS Support App.
+    pub supportapp: aws_sdk_supportapp::Client,
+    /// IAM, to check channel roles.
+    pub iam: aws_sdk_iam::Client,
+}
+
+impl AccountContext {
+    /// Clients for `target` on an SDK configuration that already holds its credentials.
+    pub fn new(target: Target, config: SdkConfig) -> Self {
+        let config = config
+            .to_builder()
+            .region(Region::new(target.region.clone()))
+            .build();
+        AccountContext {
+            chatbot: aws_sdk_chatbot::Client::new(&config),
+            supportapp: aws_sdk_supportapp::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            target,
+            config,
+        }
+    }
+
+    /// The account id.
+    pub fn account_id(&self) -> &str {
+        &self.target.account_id
+    }
+
+    /// An SNS client for `region`: topics may live in any region.
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        let config = aws_sdk_sns::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
+}
+
+struct CachedCredentials {
+    credentials: Credentials,
+    expires: SystemTime,
+}
+
+/// The central provider: its own AWS configuration and what it caches while warm.
+pub struct Provider {
+    config: ProviderConfig,
+    base: SdkConfig,
+    sts: aws_sdk_sts::Client,
+    organizations: aws_sdk_organizations::Client,
+    credentials: Mutex<HashMap<String, CachedCredentials>>,
+    memberships: Mutex<HashMap<String, (AccountStatus, Instant)>>,
+}
+
+impl Provider {
+    /// Loads the SDK configuration the standard way (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
+    pub async fn from_env(config: ProviderConfig) -> Self {
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .load()
+            .await;
+        Self::new(config, base)
+    }
+
+    /// A provider on an explicit SDK configuration.
+    pub fn new(config: ProviderConfig, base: SdkConfig) -> Self {
+        Provider {
+            sts: aws_sdk_sts::Client::new(&base),
+            organizations: aws_sdk_organizations::Client::new(&base),
+            config,
+            base,
+            credentials: Mutex::new(HashMap::new()),
+            memberships: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The provider's configuration.
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    /// The provider's own region, the default for `Region`.
+    pub fn region(&self) -> String {
+        self.base
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".to_owned())
+    }
+
+    /// The target of a request from `stack_id` with `common` properties; refuses
+    /// another account than the stack's unless the stack is in an admin account.
+    pub fn target(&self, stack_id: &str, common: &CommonProperties) -> Result<Target> {
+        let stack = StackArn::parse(stack_id)?;
+        let account_id = match &common.account_id {
+            Some(wanted) if wanted != &stack.account_id => {
+                if !self.config.admin_accounts.contains(&stack.account_id) {
+                    return Err(Error::AccessDenied(format!(
+                        "stack account {} may not create resources in account {wanted}: only the \
+                         provider's admin accounts (CHATOPS_ADMIN_ACCOUNTS) may set AccountId to \
+                         another account; remove AccountId or deploy the stack in account {wanted}",
+                        stack.account_id
+                    )));
+                }
+                wanted.clone()
+            }
+            _ => stack.account_id.clone(),
+        };
+        Ok(Target {
+            account_id,
+            region: common.region.clone().unwrap_or_else(|| self.region()),
+            partition: stack.partition,
+        })
+    }
+
+    /// Clients acting in `target`, after checking it is an ACTIVE account of the
+    /// organization. `session` says which stack and resource asked, for CloudTrail.
+    pub async fn account_context(&self, target: &Target, session: &str) -> Result<AccountContext> {
+        self.check_membership(&target.account_id).await?;
+        let credentials = self.credentials_for(target, session).await?;
+        let config = self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        Ok(AccountContext::new(target.clone(), config))
+    }
+
+    async fn check_membership(&self, account_id: &str) -> Result<()> {
+        let cached = self.memberships.lock().await.get(account_id).cloned();
+        let status = match cached {
+            Some((status, at)) if at.elapsed() < MEMBERSHIP_TTL => status,
+            _ => {
+                let status = self.describe_account_status(account_id).await?;
+                self.memberships
+                    .lock()
+                    .await
+                    .insert(account_id.to_owned(), (status.clone(), Instant::now()));
+                status
+            }
+        };
+        if status != AccountStatus::Active {
+            return Err(Error::AccessDenied(format!(
+                "account {account_id} is {} in the organization, not ACTIVE; the provider only acts in active member accounts",
+                status.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn describe_account_status(&self, account_id: &str) -> Result<AccountStatus> {
+        if let Some(expected) = &self.config.organization_id {
+            let organization = self
+                .organizations
+                .describe_organization()
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::from_sdk(
+                        "organizations",
+                        "DescribeOrganization",
+                        "the provider's organization",
+                        e,
+                    )
+                })?;
+            let actual = organization
+                .organization()
+                .and_then(|o| o.id())
+                .unwrap_or_default();
+            if actual != expected {
+                return Err(Error::AccessDenied(format!(
+                    "the provider's account is in organization {actual}, not {expected} (CHATOPS_ORGANIZATION_ID)"
+                )));
+            }
+        }
+        let response = self
+            .organizations
+            .describe_account()
+            .account_id(account_id)
+            .send()
+            .await
+            .map_err(|e| {
+                let code = aws_sdk_sts::error::ProvideErrorMetadata::code(&e).unwrap_or_default().to_owned();
+                match code.as_str() {
+                    "AccountNotFoundException" => Error::AccessDenied(format!(
+                        "account {account_id} is not a member of the provider's organization; the provider only acts in its organization's accounts"
+                    )),
+                    "AWSOrganizationsNotInUseException" => Error::AccessDenied(
+                        "the provider's account is not in an AWS Organization; deploy it in the organization's management or delegated administrator account".to_owned(),
+                    ),
+                    _ => Error::from_sdk("organizations", "DescribeAccount", &format!("account {account_id}"), e),
+                }
+            })?;
+        Ok(response
+            .account()
+            .and_then(|a| a.status())
+            .cloned()
+            .unwrap_or(AccountStatus::Suspended))
+    }
+
+    async fn credentials_for(&self, target: &Target, session: &str) -> Result<Credentials> {
+        let mut cache = self.credentials.lock().await;
+        if let Some(cached) = cache.get(&target.account_id) {
+            if cached.expires > SystemTime::now() + CREDENTIALS_REFRESH_MARGIN {
+                return Ok(cached.credentials.clone());
+            }
+        }
+        let role_arn = format!(
+            "arn:{}:iam::{}:role/{}",
+            target.partition, target.account_id, self.config.execution_role_name
+        );
+        let mut request = self
+            .sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name(session_name(session));
+        if let Some(external_id) = &self.config.external_id {
+            request = request.external_id(external_id);
+        }
+        let response = request.send().await.map_err(|e| {
+            let code = aws_sdk_sts::error::ProvideErrorMetadata::code(&e).unwrap_or_default().to_owned();
+            if code.starts_with("AccessDenied") {
+                Error::AccessDenied(format!(
+                    "the provider could not assume {role_arn} in account {}: check that the member-role \
+                     StackSet is deployed there, that the role trusts the provider's role, and that its \
+                     ExternalId matches CHATOPS_EXTERNAL_ID",
+                    target.account_id
+                ))
+            } else {
+                Error::from_sdk("sts", "AssumeRole", &role_arn, e)
+            }
+        })?;
+        let issued = response.credentials().ok_or_else(|| {
+            Error::AccessDenied(format!("AssumeRole on {role_arn} returned no credentials"))
+        })?;
+        let expires = SystemTime::try_from(*issued.expiration())
+            .unwrap_or_else(|_| SystemTime::now() + Duration::from_secs(900));
+        let credentials = Credentials::new(
+            issued.access_key_id(),
+            issued.secret_access_key(),
+            Some(issued.session_token().to_owned()),
+            Some(expires),
+            "chatops-assume-role",
+        );
+        cache.insert(
+            target.account_id.clone(),
+            CachedCredentials {
+                credentials: credentials.clone(),
+                expires,
+            },
+        );
+        Ok(credentials)
+    }
+}
+
+/// The parts of a CloudFormation StackId the provider needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackArn {
+    /// The partition, such as `aws`.
+    pub partition: String,
+    /// The stack's region.
+    pub region: String,
+    /// The stack's account.
+    pub account_id: String,
+    /// The stack's name.
+    pub name: String,
+}
+
+impl StackArn {
+    /// Parses `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/GUID`.
+    pub fn parse(stack_id: &str) -> Result<Self> {
+        let parts: Vec<&str> = stack_id.splitn(6, ':').collect();
+        let valid = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "cloudformation"
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && parts[5].starts_with("stack/");
+        if !valid {
+            return Err(Error::InvalidRequest(format!(
+                "StackId {stack_id:?} is not a CloudFormation stack ARN (arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID)"
+            )));
+        }
+        Ok(StackArn {
+            partition: parts[1].to_owned(),
+            region: parts[3].to_owned(),
+            account_id: parts[4].to_owned(),
+            name: parts[5].split('/').nth(1).unwrap_or_default().to_owned(),
+        })
+    }
+}
+
+/// A role session name within STS's limits: 2–64 characters of `[\w+=,.@-]`.
+fn session_name(wanted: &str) -> String {
+    let mut name: String = wanted
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    while name.len() < 2 {
+        name.push('-');
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STACK: &str = "arn:aws:cloudformation:us-east-1:100000000001:stack/app/guid";
+
+    fn provider(admins: &[&str]) -> Provider {
+        let config = ProviderConfig {
+            admin_accounts: admins.iter().map(|a| a.to_string()).collect(),
+            ..ProviderConfig::from_lookup(|_| None)
+        };
+        let base = SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        Provider::new(config, base)
+    }
+
+    fn common(account: Option<&str>) -> CommonProperties {
+        CommonProperties {
+            account_id: account.map(str::to_owned),
+            region: None,
+        }
+    }
+
+    #[test]
+    fn default_target_is_the_stacks_account() {
+        let target = provider(&[]).target(STACK, &common(None)).unwrap();
+        assert_eq!(target.account_id, "100000000001");
+        assert_eq!(target.region, "us-east-1");
+    }
+
+    #[test]
+    fn naming_the_own_account_is_fine_without_allowlist() {
+        let target = provider(&[])
+            .target(STACK, &common(Some("100000000001")))
+            .unwrap();
+        assert_eq!(target.account_id, "100000000001");
+    }
+
+    #[test]
+    fn another_account_needs_the_allowlist() {
+        let err = provider(&[])
+            .target(STACK, &common(Some("100000000002")))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::AccessDenied(ref m) if m.contains("CHATOPS_ADMIN_ACCOUNTS")),
+            "{err}"
+        );
+        let target = provider(&["100000000001"])
+            .target(STACK, &common(Some("100000000002")))
+            .unwrap();
+        assert_eq!(target.account_id, "100000000002");
+    }
+
+    #[test]
+    fn stack_arn_is_checked() {
+        assert!(StackArn::parse("not-an-arn").is_err());
+        let arn = StackArn::parse(STACK).unwrap();
+        assert_eq!(
+            (arn.account_id.as_str(), arn.name.as_str()),
+            ("100000000001", "app")
+        );
+    }
+
+    #[test]
+    fn session_names_are_sanitised_and_bounded() {
+        assert_eq!(session_name("app/Alerts"), "app-Alerts");
+        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
+        assert_eq!(session_name(""), "--");
+    }
+}

@@ -1,0 +1,53 @@
+//! The command line: one module per subcommand, each an `Args` struct with
+//! one `execute` method.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::accounts::Provider;
+use crate::config::ProviderConfig;
+
+mod invoke;
+mod schema;
+
+/// Exit code: everything went as asked.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: an error.
+pub const EXIT_ERROR: u8 = 1;
+
+/// ChatOps Provider: AWS Chatbot and AWS Support App resources for CloudFormation, across an AWS Organization.
+#[derive(Debug, Parser)]
+#[command(name = "chatops", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Invoke(invoke::Invoke),
+    Schema(schema::Schema),
+}
+
+/// Parses the command line and runs the command.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Invoke(args) => args.execute().await,
+        Command::Schema(args) => args.execute(),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// The provider configured from the environment, as Lambda and `invoke` use it.
+pub async fn provider_from_env() -> Arc<Provider> {
+    Arc::new(Provider::from_env(ProviderConfig::from_env()).await)
+}

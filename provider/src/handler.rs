@@ -1,0 +1,198 @@
+//! One event in, one answer per request out, whatever happens: a handler
+//! error, a panic, or the Lambda deadline coming close all become FAILED
+//! responses in time, or the stack would hang for an hour.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceResponse;
+use serde_json::Value;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::accounts::Provider;
+use crate::error::Error;
+use crate::event::{self, Request, RequestKind};
+use crate::lifecycle::{self, Applied};
+use crate::resources;
+use crate::response;
+
+/// Time kept back from the deadline to send the response.
+const MIN_RESPONSE_RESERVE: Duration = Duration::from_millis(500);
+const MAX_RESPONSE_RESERVE: Duration = Duration::from_secs(10);
+
+/// A request's answer and where it goes.
+#[derive(Debug)]
+pub struct Answer {
+    /// The pre-signed URL (empty when the event had none).
+    pub response_url: String,
+    /// The response.
+    pub response: CloudFormationCustomResourceResponse,
+}
+
+impl Answer {
+    /// The body as sent: JSON of at most 4096 bytes.
+    pub fn body(&self) -> Vec<u8> {
+        response::to_body(&self.response)
+    }
+}
+
+/// Handles every request in `event`; `deadline` is when Lambda stops the invocation.
+pub async fn answer_event(
+    provider: Arc<Provider>,
+    event: Value,
+    deadline: Option<Instant>,
+) -> Vec<Answer> {
+    let mut answers = Vec::new();
+    for request in event::requests_in(event) {
+        match request {
+            Ok(request) => answers.push(answer(provider.clone(), request, deadline).await),
+            Err(unreadable) => {
+                tracing::error!(error = %unreadable.error, "unreadable request");
+                if let Some(reply_to) = unreadable.reply_to {
+                    let physical_id = reply_to
+                        .physical_resource_id
+                        .clone()
+                        .unwrap_or_else(|| lifecycle::placeholder_id(&reply_to.request_id));
+                    answers.push(Answer {
+                        response: response::failed(
+                            &reply_to,
+                            &physical_id,
+                            &unreadable.error.to_string(),
+                        ),
+                        response_url: reply_to.response_url,
+                    });
+                }
+            }
+        }
+    }
+    answers
+}
+
+/// Handles one request in a task of its own, so that a panic or the deadline
+/// still leaves time to answer.
+pub async fn answer(
+    provider: Arc<Provider>,
+    request: Request,
+    deadline: Option<Instant>,
+) -> Answer {
+    let span = tracing::info_span!(
+        "request",
+        request_type = ?request.kind,
+        resource_type = %request.resource_type,
+        logical_id = %request.reply_to.logical_resource_id,
+        request_id = %request.reply_to.request_id,
+    );
+    answer_in_span(provider, request, deadline)
+        .instrument(span)
+        .await
+}
+
+async fn answer_in_span(
+    provider: Arc<Provider>,
+    request: Request,
+    deadline: Option<Instant>,
+) -> Answer {
+    let secrets = secrets_of(&request);
+    let shared = Arc::new(request);
+    let task = {
+        let provider = provider.clone();
+        let request = shared.clone();
+        tokio::spawn(
+            async move { resources::dispatch(&provider, &request).await }.in_current_span(),
+        )
+    };
+    let outcome = match deadline {
+        Some(deadline) => {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let reserve = (remaining / 10).clamp(MIN_RESPONSE_RESERVE, MAX_RESPONSE_RESERVE);
+            let abort = task.abort_handle();
+            match tokio::time::timeout(remaining.saturating_sub(reserve), task).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    abort.abort();
+                    Ok(Err(Error::Timeout(
+                        "the Lambda deadline came close before the work was done; the next Delete or \
+                         retried request finds anything made so far by its tags"
+                            .into(),
+                    )))
+                }
+            }
+        }
+        None => task.await,
+    };
+    let result = outcome.unwrap_or_else(|join_error| {
+        tracing::error!(panic = join_error.is_panic(), "the handler did not finish");
+        Err(Error::Service {
+            service: "chatops",
+            operation: "handler",
+            message:
+                "internal error: the provider crashed while handling this request; please report it"
+                    .into(),
+        })
+    });
+    let request = shared.as_ref();
+    let response = match result {
+        Ok(Applied { physical_id, data }) => {
+            tracing::info!(%physical_id, "succeeded");
+            response::success(&request.reply_to, &physical_id, data)
+        }
+        Err(error) => {
+            let reason = redact(&error.to_string(), &secrets);
+            tracing::warn!(reason = %reason, "failed");
+            response::failed(&request.reply_to, &failed_physical_id(request), &reason)
+        }
+    };
+    Answer {
+        response_url: request.reply_to.response_url.clone(),
+        response,
+    }
+}
+
+/// A failed Update or Delete keeps its id; a failed Create answers a placeholder.
+fn failed_physical_id(request: &Request) -> String {
+    match (request.kind, &request.reply_to.physical_resource_id) {
+        (RequestKind::Create, _) | (_, None) => {
+            lifecycle::placeholder_id(&request.reply_to.request_id)
+        }
+        (_, Some(id)) => id.clone(),
+    }
+}
+
+/// The values of the request's write-only properties, which must never be echoed.
+fn secrets_of(request: &Request) -> Vec<String> {
+    let names = resources::write_only_of(&request.resource_type);
+    [Some(&request.properties), request.old_properties.as_ref()]
+        .into_iter()
+        .flatten()
+        .flat_map(|props| {
+            names
+                .iter()
+                .filter_map(|name| props.get(*name)?.as_str().map(str::to_owned))
+        })
+        .filter(|secret| !secret.is_empty())
+        .collect()
+}
+
+/// Replaces every secret in `text` by `(sensitive)`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_owned(), |text, secret| {
+        text.replace(secret.as_str(), "(sensitive)")
+    })
+}
+
+/// Sends each answer to its ResponseURL; returns the failures.
+pub async fn send_answers(answers: &[Answer]) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let mut failures = Vec::new();
+    for answer in answers {
+        if answer.response_url.is_empty() {
+            continue;
+        }
+        if let Err(error) = response::send(&client, &answer.response_url, answer.body()).await {
+            tracing::error!(%error, "response not delivered");
+            failures.push(error);
+        }
+    }
+    failures
+}

@@ -1,0 +1,38 @@
+//! Lambda mode: the runtime loop, with the invocation's deadline passed on
+//! so that every request is answered before Lambda stops it.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+use crate::accounts::Provider;
+use crate::handler;
+
+/// Runs the Lambda runtime loop until the runtime stops the process.
+pub async fn run(provider: Arc<Provider>) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let provider = provider.clone();
+        async move {
+            let deadline = deadline_of(event.context.deadline);
+            let answers = handler::answer_event(provider, event.payload, Some(deadline)).await;
+            let failures = handler::send_answers(&answers).await;
+            match failures.first() {
+                // Failing the invocation lets SNS or Lambda retry the delivery.
+                Some(failure) => Err(lambda_runtime::Error::from(failure.clone())),
+                None => Ok(()),
+            }
+        }
+    }))
+    .await
+}
+
+/// Turns the runtime's deadline (milliseconds since the epoch) into an instant.
+fn deadline_of(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    tokio::time::Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}

@@ -1,0 +1,28 @@
+//! ChatOps Provider: a CloudFormation custom resource provider for AWS
+//! Chatbot and the AWS Support App across an AWS Organization.
+//!
+//! The `chatops` binary runs this library as a Lambda function (behind an SNS
+//! topic ServiceToken) and as a command line:
+//!
+//! ```text
+//! chatops invoke --event examples/events/create-slack-channel.json --no-send
+//! chatops schema Custom::ChatbotSlackChannel
+//! ```
+#![warn(missing_docs)]
+
+pub mod accounts;
+pub mod change;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod handler;
+pub mod lambda;
+pub mod lifecycle;
+pub mod logging;
+pub mod properties;
+pub mod resources;
+pub mod response;
+pub mod schema;
+
+pub use error::{Error, Result};

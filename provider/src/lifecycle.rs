@@ -1,0 +1,234 @@
+//! The custom resource contract for any [`Resource`]: Create, Update (in place
+//! or by replacement) and a Delete that never gets a stack stuck.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::accounts::{AccountContext, Provider, StackArn};
+use crate::change::{self, Change};
+use crate::error::{Error, Result};
+use crate::event::{Request, RequestKind};
+use crate::properties::Owner;
+use crate::resources::Resource;
+use crate::schema::TypeSchema;
+
+/// Physical ids that start with this are placeholders answered for a failed
+/// Create: nothing was made under that id, so deleting it always succeeds.
+pub const PLACEHOLDER_PREFIX: &str = "chatops:create-failed:";
+
+/// What a successful request answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The PhysicalResourceId.
+    pub physical_id: String,
+    /// The GetAtt attributes.
+    pub data: BTreeMap<String, String>,
+}
+
+/// The placeholder physical id for a Create that failed.
+pub fn placeholder_id(request_id: &str) -> String {
+    format!("{PLACEHOLDER_PREFIX}{request_id}")
+}
+
+/// Carries out `request` for resource type `R`.
+pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<Applied> {
+    let owner = Owner {
+        stack_id: request.reply_to.stack_id.clone(),
+        logical_id: request.reply_to.logical_resource_id.clone(),
+    };
+    let physical_id = request
+        .reply_to
+        .physical_resource_id
+        .clone()
+        .unwrap_or_default();
+    match request.kind {
+        RequestKind::Create => {
+            let desired = parse_valid::<R>(&request.properties)?;
+            let ctx = context_for(provider, &owner, &desired).await?;
+            let physical_id = desired.create(&ctx, &owner).await?;
+            Ok(applied(&desired, physical_id))
+        }
+        RequestKind::Update => {
+            let desired = parse_valid::<R>(&request.properties)?;
+            let old_raw = request.old_properties.clone().unwrap_or_else(|| json!({}));
+            let change = decide::<R>(provider, &owner, &old_raw, &request.properties)?;
+            match change {
+                Change::NoChange => Ok(applied(&desired, physical_id)),
+                Change::UpdateInPlace { .. } => {
+                    let old = parse_lenient::<R>(&old_raw).unwrap_or_else(|| desired.clone());
+                    let ctx = context_for(provider, &owner, &desired).await?;
+                    desired.update(&old, &physical_id, &ctx, &owner).await?;
+                    Ok(applied(&desired, physical_id))
+                }
+                Change::Replacement { reasons, .. } => {
+                    if let Some(old) = parse_lenient::<R>(&old_raw) {
+                        refuse_replacement_with_same_key(
+                            provider, &owner, &old, &desired, &reasons,
+                        )?;
+                    }
+                    let ctx = context_for(provider, &owner, &desired).await?;
+                    let new_id = desired.create(&ctx, &owner).await?;
+                    tracing::info!(old = %physical_id, new = %new_id, ?reasons, "replaced; CloudFormation deletes the old id next");
+                    Ok(applied(&desired, new_id))
+                }
+            }
+        }
+        RequestKind::Delete => {
+            delete::<R>(provider, &owner, request, &physical_id).await?;
+            Ok(Applied {
+                physical_id,
+                data: BTreeMap::new(),
+            })
+        }
+    }
+}
+
+/// Deletes `physical_id`; a resource that is gone, or an id that was never a
+/// resource, is already deleted.
+async fn delete<R: Resource>(
+    provider: &Provider,
+    owner: &Owner,
+    request: &Request,
+    physical_id: &str,
+) -> Result<()> {
+    let Some(props) = parse_lenient::<R>(&request.properties) else {
+        tracing::info!("delete with unreadable properties: nothing this provider could have made");
+        return Ok(());
+    };
+    if !R::is_physical_id(physical_id) {
+        // A failed Create may have made the resource before failing (a timeout
+        // after the service call): find it by its key and the owner's tags.
+        return match delete_half_made(provider, owner, &props).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                tracing::warn!(%error, "could not look for what a failed create left; nothing under this id");
+                Ok(())
+            }
+        };
+    }
+    let ctx = context_for(provider, owner, &props).await?;
+    match R::delete(physical_id, &ctx).await {
+        Err(e) if e.is_not_found() => {
+            tracing::info!(physical_id, "already gone");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+async fn delete_half_made<R: Resource>(
+    provider: &Provider,
+    owner: &Owner,
+    props: &R,
+) -> Result<()> {
+    let ctx = context_for(provider, owner, props).await?;
+    if let Some(found) = props.find_owned(&ctx, owner).await? {
+        tracing::info!(physical_id = %found, "deleting what a failed create left");
+        match R::delete(&found, &ctx).await {
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The change from `old` to `new` properties as the deploy sees it: both
+/// coerced, with AccountId and Region defaulted so that spelling out a default
+/// is no change.
+pub fn decide<R: Resource>(
+    provider: &Provider,
+    owner: &Owner,
+    old: &Value,
+    new: &Value,
+) -> Result<Change> {
+    let schema = TypeSchema::cached::<R>();
+    let defaults = defaults_for(provider, owner)?;
+    let normalize = |raw: &Value| {
+        let mut value = raw.clone();
+        schema.coerce(&mut value);
+        if let Some(map) = value.as_object_mut() {
+            for (name, default) in &defaults {
+                map.entry(name.to_string())
+                    .or_insert_with(|| json!(default));
+            }
+        }
+        value
+    };
+    Ok(change::decide(
+        &normalize(old),
+        &normalize(new),
+        R::CREATE_ONLY,
+        R::UNORDERED,
+    ))
+}
+
+fn defaults_for(provider: &Provider, owner: &Owner) -> Result<[(&'static str, String); 2]> {
+    let stack = StackArn::parse(&owner.stack_id)?;
+    Ok([
+        ("AccountId", stack.account_id),
+        ("Region", provider.region()),
+    ])
+}
+
+/// A replacement must make a new resource before CloudFormation deletes the
+/// old one, so it cannot keep the old one's name in the same account.
+fn refuse_replacement_with_same_key<R: Resource>(
+    provider: &Provider,
+    owner: &Owner,
+    old: &R,
+    new: &R,
+    reasons: &[String],
+) -> Result<()> {
+    let old_target = provider.target(&owner.stack_id, old.common())?;
+    let new_target = provider.target(&owner.stack_id, new.common())?;
+    if old.natural_key() == new.natural_key() && old_target.account_id == new_target.account_id {
+        return Err(Error::invalid_property(
+            reasons.join(", "),
+            format!(
+                "changing {} replaces the {} {:?}, and the replacement is made before the old one is \
+                 deleted, so it needs a new name: change the name too (or delete and re-add the resource)",
+                reasons.join(" and "),
+                R::TYPE_NAME,
+                new.natural_key()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn context_for<R: Resource>(
+    provider: &Provider,
+    owner: &Owner,
+    props: &R,
+) -> Result<AccountContext> {
+    let target = provider.target(&owner.stack_id, props.common())?;
+    let stack_name = StackArn::parse(&owner.stack_id)?.name;
+    provider
+        .account_context(&target, &format!("{stack_name}-{}", owner.logical_id))
+        .await
+}
+
+fn applied<R: Resource>(props: &R, physical_id: String) -> Applied {
+    Applied {
+        data: props.data(&physical_id),
+        physical_id,
+    }
+}
+
+/// Coerces and validates properties, then reads them into `R`.
+pub fn parse_valid<R: Resource>(raw: &Value) -> Result<R> {
+    let schema = TypeSchema::cached::<R>();
+    let mut value = raw.clone();
+    schema.coerce(&mut value);
+    schema.validate(&value)?;
+    serde_json::from_value(value)
+        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", R::TYPE_NAME)))
+}
+
+/// Reads properties that were valid once (old properties, Delete): coerced, not validated.
+fn parse_lenient<R: Resource>(raw: &Value) -> Option<R> {
+    let mut value = raw.clone();
+    TypeSchema::cached::<R>().coerce(&mut value);
+    serde_json::from_value(value).ok()
+}

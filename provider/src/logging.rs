@@ -1,0 +1,27 @@
+//! Structured logs with tracing: JSON lines in Lambda (CloudWatch Logs
+//! Insights reads them), plain text on a terminal. Log lines carry types,
+//! ids and outcomes, never property values, so no secret can reach them.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber; `RUST_LOG` sets the level (default `info`).
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let result = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
+    // A second init (tests) keeps the first subscriber.
+    drop(result);
+}

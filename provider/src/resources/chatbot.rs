@@ -1,0 +1,123 @@
+//! What the AWS Chatbot configuration types share: the Slack workspace
+//! authorization check and the tags of a configuration.
+
+use aws_sdk_chatbot::types::Tag as ChatbotTag;
+
+use crate::accounts::AccountContext;
+use crate::error::{Error, Result};
+use crate::properties::{Owner, Tag};
+
+/// Checks that Slack workspace `team_id` is authorized for AWS Chatbot in the
+/// account. There is no API for that one-time OAuth step, so the error says
+/// where to click.
+pub async fn check_slack_workspace(ctx: &AccountContext, team_id: &str) -> Result<()> {
+    let mut pages = ctx
+        .chatbot
+        .describe_slack_workspaces()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            Error::from_sdk(
+                "chatbot",
+                "DescribeSlackWorkspaces",
+                &format!("account {}", ctx.account_id()),
+                e,
+            )
+        })?;
+        if page
+            .slack_workspaces()
+            .iter()
+            .any(|w| w.slack_team_id() == team_id)
+        {
+            return Ok(());
+        }
+    }
+    Err(Error::NotAuthorized(format!(
+        "Slack workspace {team_id} is not authorized for AWS Chatbot in account {}: sign in to that account, \
+         open the AWS Chatbot console, choose Slack and authorize the workspace once (a one-time OAuth step \
+         that has no API), then retry; or fix SlackWorkspaceId",
+        ctx.account_id()
+    )))
+}
+
+/// The tags a configuration should carry: the user's plus the owner's managed tags.
+pub fn desired_tags(user: &[Tag], owner: &Owner) -> Vec<ChatbotTag> {
+    user.iter()
+        .cloned()
+        .chain(owner.managed_tags())
+        .filter_map(|t| {
+            ChatbotTag::builder()
+                .tag_key(t.key)
+                .tag_value(t.value)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// The tags of configuration `arn`.
+pub async fn list_tags(ctx: &AccountContext, arn: &str) -> Result<Vec<Tag>> {
+    let response = ctx
+        .chatbot
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk("chatbot", "ListTagsForResource", arn, e))?;
+    Ok(response
+        .tags()
+        .iter()
+        .map(|t| Tag {
+            key: t.tag_key().to_owned(),
+            value: t.tag_value().to_owned(),
+        })
+        .collect())
+}
+
+/// Makes the tags of `arn` equal to the user's tags plus the managed tags.
+pub async fn sync_tags(ctx: &AccountContext, arn: &str, user: &[Tag], owner: &Owner) -> Result<()> {
+    let live = list_tags(ctx, arn).await?;
+    let desired = desired_tags(user, owner);
+    let stale: Vec<String> = live
+        .iter()
+        .filter(|t| !desired.iter().any(|d| d.tag_key() == t.key))
+        .map(|t| t.key.clone())
+        .collect();
+    let missing: Vec<ChatbotTag> = desired
+        .into_iter()
+        .filter(|d| {
+            !live
+                .iter()
+                .any(|t| t.key == d.tag_key() && t.value == d.tag_value())
+        })
+        .collect();
+    if !stale.is_empty() {
+        ctx.chatbot
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk("chatbot", "UntagResource", arn, e))?;
+    }
+    if !missing.is_empty() {
+        ctx.chatbot
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(missing))
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk("chatbot", "TagResource", arn, e))?;
+    }
+    Ok(())
+}
+
+/// True for ids of the form `arn:PARTITION:chatbot::ACCOUNT:chat-configuration/KIND/NAME`.
+pub fn is_configuration_arn(physical_id: &str, kind: &str) -> bool {
+    let parts: Vec<&str> = physical_id.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "chatbot"
+        && parts[5].starts_with(&format!("chat-configuration/{kind}/"))
+}

@@ -1,0 +1,343 @@
+//! `Custom::ChatbotSlackChannel`: an AWS Chatbot configuration for a Slack
+//! channel, with the property names of AWS::Chatbot::SlackChannelConfiguration.
+//! Calls chatbot Create/Describe/Update/DeleteSlackChannelConfiguration,
+//! DescribeSlackWorkspaces and the tagging APIs, and reads IAM and SNS to
+//! check the channel role and topics first.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_chatbot::types::SlackChannelConfiguration;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Resource, chatbot, prerequisites};
+use crate::accounts::AccountContext;
+use crate::error::{Error, Result};
+use crate::properties::{CommonProperties, Owner, Tag};
+
+/// An AWS Chatbot configuration that sends notifications to, and takes commands from, one Slack channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SlackChannel {
+    /// The configuration's name: 1 to 128 letters, digits, `-` or `_`, unique in the account.
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[A-Za-z0-9-_]+$"))]
+    pub configuration_name: String,
+    /// The Slack workspace (team) ID authorized for AWS Chatbot in the account, such as `T07EA123LEP` (upper-case letters and digits).
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[0-9A-Z]{1,255}$"))]
+    pub slack_workspace_id: String,
+    /// The Slack channel ID, such as `C07EZ1ABC23` (in Slack: channel details, at the bottom).
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[A-Za-z0-9]+$"))]
+    pub slack_channel_id: String,
+    /// The ARN of the channel role, in the same account, that AWS Chatbot assumes; it must trust `chatbot.amazonaws.com`.
+    #[schemars(regex(
+        pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+    ))]
+    pub iam_role_arn: String,
+    /// The ARNs of the SNS topics whose notifications go to the channel, in any region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(
+        pattern = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
+    )))]
+    pub sns_topic_arns: Vec<String>,
+    /// Which events AWS Chatbot logs to CloudWatch Logs: `ERROR`, `INFO` or `NONE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging_level: Option<LoggingLevel>,
+    /// The ARNs of IAM policies that cap what channel members can do; without them AWS Chatbot applies AdministratorAccess as the guardrail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(
+        pattern = r"^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$"
+    )))]
+    pub guardrail_policies: Vec<String>,
+    /// Whether each channel member must use their own IAM role (true or false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_role_required: Option<bool>,
+    /// Tags of the configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    /// Where the configuration is made.
+    #[serde(flatten)]
+    pub common: CommonProperties,
+}
+
+/// The logging levels of AWS Chatbot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LoggingLevel {
+    /// Errors only.
+    Error,
+    /// Every event.
+    Info,
+    /// No logs.
+    None,
+}
+
+impl LoggingLevel {
+    fn as_str(self) -> &'static str {
+        match self {
+            LoggingLevel::Error => "ERROR",
+            LoggingLevel::Info => "INFO",
+            LoggingLevel::None => "NONE",
+        }
+    }
+}
+
+impl Resource for SlackChannel {
+    const TYPE_NAME: &'static str = "Custom::ChatbotSlackChannel";
+    const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "SlackWorkspaceId"];
+    const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
+
+    fn common(&self) -> &CommonProperties {
+        &self.common
+    }
+
+    fn natural_key(&self) -> String {
+        self.configuration_name.clone()
+    }
+
+    fn data(&self, physical_id: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("Arn".to_owned(), physical_id.to_owned()),
+            (
+                "ConfigurationName".to_owned(),
+                self.configuration_name.clone(),
+            ),
+        ])
+    }
+
+    fn is_physical_id(physical_id: &str) -> bool {
+        chatbot::is_configuration_arn(physical_id, "slack-channel")
+    }
+
+    async fn create(&self, ctx: &AccountContext, owner: &Owner) -> Result<String> {
+        self.check_prerequisites(ctx).await?;
+        let created = ctx
+            .chatbot
+            .create_slack_channel_configuration()
+            .configuration_name(&self.configuration_name)
+            .slack_team_id(&self.slack_workspace_id)
+            .slack_channel_id(&self.slack_channel_id)
+            .iam_role_arn(&self.iam_role_arn)
+            .set_sns_topic_arns(Some(self.sns_topic_arns.clone()))
+            .set_logging_level(self.logging_level.map(|l| l.as_str().to_owned()))
+            .set_guardrail_policy_arns(non_empty(&self.guardrail_policies))
+            .set_user_authorization_required(self.user_role_required)
+            .set_tags(Some(chatbot::desired_tags(&self.tags, owner)))
+            .send()
+            .await;
+        match created {
+            Ok(output) => output
+                .channel_configuration()
+                .map(|c| c.chat_configuration_arn().to_owned())
+                .ok_or_else(|| Error::Service {
+                    service: "chatbot",
+                    operation: "CreateSlackChannelConfiguration",
+                    message: "the response has no configuration ARN".into(),
+                }),
+            Err(e) => {
+                let err = Error::from_sdk(
+                    "chatbot",
+                    "CreateSlackChannelConfiguration",
+                    &format!("configuration {}", self.configuration_name),
+                    e,
+                );
+                if matches!(err, Error::Conflict(_)) {
+                    self.adopt(ctx, owner).await
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        _old: &Self,
+        physical_id: &str,
+        ctx: &AccountContext,
+        owner: &Owner,
+    ) -> Result<()> {
+        self.check_prerequisites(ctx).await?;
+        ctx.chatbot
+            .update_slack_channel_configuration()
+            .chat_configuration_arn(physical_id)
+            .slack_channel_id(&self.slack_channel_id)
+            .iam_role_arn(&self.iam_role_arn)
+            .set_sns_topic_arns(Some(self.sns_topic_arns.clone()))
+            .set_logging_level(self.logging_level.map(|l| l.as_str().to_owned()))
+            .set_guardrail_policy_arns(non_empty(&self.guardrail_policies))
+            .set_user_authorization_required(self.user_role_required)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::from_sdk("chatbot", "UpdateSlackChannelConfiguration", physical_id, e)
+            })?;
+        chatbot::sync_tags(ctx, physical_id, &self.tags, owner).await
+    }
+
+    async fn delete(physical_id: &str, ctx: &AccountContext) -> Result<()> {
+        ctx.chatbot
+            .delete_slack_channel_configuration()
+            .chat_configuration_arn(physical_id)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::from_sdk("chatbot", "DeleteSlackChannelConfiguration", physical_id, e)
+            })?;
+        Ok(())
+    }
+
+    async fn find_owned(&self, ctx: &AccountContext, owner: &Owner) -> Result<Option<String>> {
+        let Some(live) = find_slack_channel_by_name(ctx, &self.configuration_name).await? else {
+            return Ok(None);
+        };
+        let arn = live.chat_configuration_arn();
+        let tags = chatbot::list_tags(ctx, arn).await?;
+        Ok(owner.owns(&tags).then(|| arn.to_owned()))
+    }
+}
+
+impl SlackChannel {
+    async fn check_prerequisites(&self, ctx: &AccountContext) -> Result<()> {
+        chatbot::check_slack_workspace(ctx, &self.slack_workspace_id).await?;
+        prerequisites::check_channel_role(
+            ctx,
+            "IamRoleArn",
+            &self.iam_role_arn,
+            "chatbot.amazonaws.com",
+        )
+        .await?;
+        prerequisites::check_topics(ctx, "SnsTopicArns", &self.sns_topic_arns).await
+    }
+
+    /// A configuration with this name exists: it is ours from a retried or
+    /// half-done Create when it carries the owner's tags, else a conflict.
+    async fn adopt(&self, ctx: &AccountContext, owner: &Owner) -> Result<String> {
+        let Some(arn) = self.find_owned(ctx, owner).await? else {
+            return Err(Error::Conflict(format!(
+                "a Slack channel configuration named {:?} already exists in account {} and was not created \
+                 by {} of this stack; choose another ConfigurationName, or delete the existing configuration",
+                self.configuration_name,
+                ctx.account_id(),
+                owner.logical_id
+            )));
+        };
+        self.update(self, &arn, ctx, owner).await?;
+        Ok(arn)
+    }
+}
+
+/// The live configuration named `name` in the account, if any.
+pub async fn find_slack_channel_by_name(
+    ctx: &AccountContext,
+    name: &str,
+) -> Result<Option<SlackChannelConfiguration>> {
+    let mut pages = ctx
+        .chatbot
+        .describe_slack_channel_configurations()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            Error::from_sdk(
+                "chatbot",
+                "DescribeSlackChannelConfigurations",
+                &format!("account {}", ctx.account_id()),
+                e,
+            )
+        })?;
+        if let Some(found) = page
+            .slack_channel_configurations()
+            .iter()
+            .find(|c| c.configuration_name() == Some(name))
+        {
+            return Ok(Some(found.clone()));
+        }
+    }
+    Ok(None)
+}
+
+fn non_empty(items: &[String]) -> Option<Vec<String>> {
+    (!items.is_empty()).then(|| items.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::TypeSchema;
+    use serde_json::json;
+
+    fn valid() -> serde_json::Value {
+        json!({
+            "ConfigurationName": "alerts-prod",
+            "SlackWorkspaceId": "T0CHATOPS1",
+            "SlackChannelId": "C0ALERTS1",
+            "IamRoleArn": "arn:aws:iam::100000000001:role/ChatbotChannelRole",
+            "SnsTopicArns": ["arn:aws:sns:us-east-1:100000000001:chatops-alerts"],
+            "LoggingLevel": "ERROR",
+            "UserRoleRequired": "true",
+        })
+    }
+
+    #[test]
+    fn coerced_valid_properties_deserialize() {
+        let schema = TypeSchema::of::<SlackChannel>();
+        let mut props = valid();
+        schema.coerce(&mut props);
+        schema.validate(&props).unwrap();
+        let parsed: SlackChannel = serde_json::from_value(props).unwrap();
+        assert_eq!(parsed.user_role_required, Some(true));
+        assert_eq!(parsed.logging_level, Some(LoggingLevel::Error));
+    }
+
+    #[test]
+    fn bad_values_name_the_property_and_what_is_expected() {
+        let schema = TypeSchema::of::<SlackChannel>();
+        let mut props = valid();
+        props["SlackChannelId"] = json!("not a channel");
+        let err = schema.validate(&props).unwrap_err().to_string();
+        assert!(err.starts_with("invalid property SlackChannelId:"), "{err}");
+        assert!(err.contains("the Slack channel ID"), "{err}");
+
+        let mut props = valid();
+        props["LoggingLevel"] = json!("DEBUG");
+        let err = schema.validate(&props).unwrap_err().to_string();
+        assert!(
+            err.contains("LoggingLevel") && err.contains("DEBUG"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_and_unknown_properties_are_named() {
+        let schema = TypeSchema::of::<SlackChannel>();
+        let mut props = valid();
+        props.as_object_mut().unwrap().remove("IamRoleArn");
+        let err = schema.validate(&props).unwrap_err().to_string();
+        assert!(err.contains("IamRoleArn: is required"), "{err}");
+
+        let mut props = valid();
+        props["SlackChanelId"] = json!("C1");
+        let err = schema.validate(&props).unwrap_err().to_string();
+        assert!(
+            err.contains("SlackChanelId") && err.contains("did you mean SlackChannelId?"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn managed_tag_keys_are_refused() {
+        let schema = TypeSchema::of::<SlackChannel>();
+        let mut props = valid();
+        props["Tags"] = json!([{"Key": "chatops:stack-id", "Value": "x"}]);
+        let err = schema.validate(&props).unwrap_err().to_string();
+        assert!(err.contains("Tags/0/Key"), "{err}");
+    }
+
+    #[test]
+    fn physical_ids_are_recognised() {
+        assert!(SlackChannel::is_physical_id(
+            "arn:aws:chatbot::100000000001:chat-configuration/slack-channel/alerts"
+        ));
+        assert!(!SlackChannel::is_physical_id("chatops:create-failed:123"));
+    }
+}

@@ -1,0 +1,151 @@
+//! The resource types, one module each, listed once in [`for_each_type!`].
+//!
+//! Each type is its properties struct (the single source of truth for the
+//! schema) implementing [`Resource`]: create, update and delete against the
+//! services of one account.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use schemars::JsonSchema;
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::accounts::AccountContext;
+use crate::error::Result;
+use crate::properties::{CommonProperties, Owner};
+
+mod chatbot;
+pub mod chatbot_slack_channel;
+mod prerequisites;
+
+/// Calls `$apply!(Type)` for every resource type: the one list of types.
+#[macro_export]
+macro_rules! for_each_type {
+    ($apply:ident) => {
+        $apply!($crate::resources::chatbot_slack_channel::SlackChannel);
+    };
+}
+
+/// A `Custom::` resource type.
+pub trait Resource:
+    Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static
+{
+    /// The CloudFormation type name, such as `Custom::ChatbotSlackChannel`.
+    const TYPE_NAME: &'static str;
+    /// Properties whose change replaces the resource (AccountId and Region always do).
+    const CREATE_ONLY: &'static [&'static str];
+    /// Secret properties: never read back, never logged or shown.
+    const WRITE_ONLY: &'static [&'static str] = &[];
+    /// List properties whose order does not matter.
+    const UNORDERED: &'static [&'static str] = &[];
+
+    /// The properties every type shares.
+    fn common(&self) -> &CommonProperties;
+
+    /// What identifies the resource within its account (such as its
+    /// ConfigurationName): two resources with the same key are the same one.
+    fn natural_key(&self) -> String;
+
+    /// The GetAtt attributes of the resource with `physical_id`.
+    fn data(&self, physical_id: &str) -> BTreeMap<String, String>;
+
+    /// True when `physical_id` has the form of this type's ids, so it may exist.
+    fn is_physical_id(physical_id: &str) -> bool;
+
+    /// Creates the resource, or adopts the one `owner` made before (a retried
+    /// Create), and returns its physical id.
+    fn create(
+        &self,
+        ctx: &AccountContext,
+        owner: &Owner,
+    ) -> impl Future<Output = Result<String>> + Send;
+
+    /// Updates the resource in place from `old` to `self`.
+    fn update(
+        &self,
+        old: &Self,
+        physical_id: &str,
+        ctx: &AccountContext,
+        owner: &Owner,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Deletes the resource; a resource that does not exist gives `Error::NotFound`.
+    fn delete(physical_id: &str, ctx: &AccountContext) -> impl Future<Output = Result<()>> + Send;
+
+    /// The physical id of a live resource with this natural key that carries
+    /// `owner`'s managed tags: what a Create that failed midway may have left.
+    fn find_owned(
+        &self,
+        ctx: &AccountContext,
+        owner: &Owner,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+}
+
+/// Every resource type name, in the order of [`for_each_type!`].
+pub fn type_names() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    macro_rules! push_name {
+        ($ty:path) => {
+            names.push(<$ty as Resource>::TYPE_NAME)
+        };
+    }
+    for_each_type!(push_name);
+    names
+}
+
+/// The JSON Schema of `type_name`, or `None` for an unknown type.
+pub fn schema_of(type_name: &str) -> Option<serde_json::Value> {
+    macro_rules! schema_if_named {
+        ($ty:path) => {
+            if type_name == <$ty as Resource>::TYPE_NAME {
+                return Some($crate::schema::schema_for::<$ty>());
+            }
+        };
+    }
+    for_each_type!(schema_if_named);
+    None
+}
+
+/// The write-only (secret) properties of `type_name`.
+pub fn write_only_of(type_name: &str) -> &'static [&'static str] {
+    macro_rules! write_only_if_named {
+        ($ty:path) => {
+            if type_name == <$ty as Resource>::TYPE_NAME {
+                return <$ty as Resource>::WRITE_ONLY;
+            }
+        };
+    }
+    for_each_type!(write_only_if_named);
+    &[]
+}
+
+/// Carries out `request` with the type it names.
+pub async fn dispatch(
+    provider: &crate::accounts::Provider,
+    request: &crate::event::Request,
+) -> Result<crate::lifecycle::Applied> {
+    macro_rules! run_if_named {
+        ($ty:path) => {
+            if request.resource_type == <$ty as Resource>::TYPE_NAME {
+                return $crate::lifecycle::run::<$ty>(provider, request).await;
+            }
+        };
+    }
+    for_each_type!(run_if_named);
+    if request.kind == crate::event::RequestKind::Delete {
+        // Nothing of an unknown type was ever made: let the stack delete it.
+        return Ok(crate::lifecycle::Applied {
+            physical_id: request
+                .reply_to
+                .physical_resource_id
+                .clone()
+                .unwrap_or_default(),
+            data: BTreeMap::new(),
+        });
+    }
+    Err(crate::error::Error::InvalidRequest(format!(
+        "unknown resource type {:?}; this provider handles {}",
+        request.resource_type,
+        type_names().join(", ")
+    )))
+}
