@@ -1,0 +1,238 @@
+"""Seed the local cloud: an organization with fixed account ids and, in each account, what the provider expects.
+
+Runs inside the server process and writes moto's backends directly: moto's
+CreateAccount makes random ids, and the Slack and Teams authorizations are
+console steps with no API. Each seeded account (management, members and
+the outsider) gets:
+- `ChatOpsExecutionRole` trusting the management account's root with
+  `StringEquals sts:ExternalId`,
+- `ChatbotChannelRole` (chatbot.amazonaws.com, notifications-only policy),
+  `SupportAppChannelRole` (supportapp.amazonaws.com, AWSSupportAccess),
+  `AdminChannelRole` (chatbot.amazonaws.com, AdministratorAccess) for guardrail checks,
+- the SNS topic `chatops-alerts` in each seeded region,
+- the Slack workspace authorized for Chatbot and a configured Teams team.
+The management account also has the Slack workspace for the Support App,
+registered for the organization. The response bucket lives there too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from typing import Any
+
+import yaml
+
+DEFAULT_SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed.yaml")
+
+# AWS managed policies the seeded roles attach. moto can load all ~1,600 of
+# them into every account, which makes a 100-account seed slow; these suffice.
+MANAGED_POLICIES = ("AdministratorAccess", "ReadOnlyAccess", "AWSSupportAccess", "CloudWatchReadOnlyAccess")
+
+CHATBOT_ROLE = "ChatbotChannelRole"
+SUPPORTAPP_ROLE = "SupportAppChannelRole"
+ADMIN_ROLE = "AdminChannelRole"
+
+
+def load_seed(path: str | None) -> dict[str, Any]:
+    """The default seed overlaid with the keys of `path` (JSON or YAML)."""
+    with open(DEFAULT_SEED) as f:
+        seed = yaml.safe_load(f)
+    if path:
+        with open(path) as f:
+            text = f.read()
+        override = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        if not isinstance(override, dict):
+            raise ValueError(f"seed file {path} must hold a mapping")
+        for key, value in override.items():
+            if isinstance(value, dict) and isinstance(seed.get(key), dict):
+                seed[key] = {**seed[key], **value}
+            else:
+                seed[key] = value
+    return seed
+
+
+def member_accounts(seed: dict[str, Any]) -> list[dict[str, str]]:
+    if seed.get("members"):
+        return [{"id": str(m["id"]), "name": str(m.get("name") or f"member-{m['id']}")} for m in seed["members"]]
+    start = int(str(seed.get("member_id_start", "100000000001")))
+    return [
+        {"id": f"{start + i:012d}", "name": f"member-{i + 1:03d}"} for i in range(int(seed.get("member_count", 6)))
+    ]
+
+
+def _policy(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def _trust_service(service: str) -> str:
+    return _policy([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+
+
+NOTIFICATIONS_ONLY = _policy(
+    [{"Effect": "Allow", "Action": ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"], "Resource": "*"}]
+)
+
+EXECUTION_PERMISSIONS = _policy(
+    [
+        {"Effect": "Allow", "Action": ["chatbot:*", "supportapp:*"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "iam:GetRole", "iam:PassRole"],
+            "Resource": "*",
+        },
+    ]
+)
+
+
+class _ManagedPolicies:
+    """Builds the few AWS managed policies once and gives each account its own objects."""
+
+    def __init__(self) -> None:
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        data = json.loads(aws_managed_policies_data)
+        self.data = {name: data[name] for name in MANAGED_POLICIES}
+
+    def install(self, iam: Any) -> None:
+        from moto.iam.models import AWSManagedPolicy
+
+        for name, data in self.data.items():
+            arn = f"arn:aws:iam::aws:policy{data.get('Path', '/')}{name}"
+            if arn in iam.managed_policies:
+                continue
+            policy = AWSManagedPolicy.from_data(name, iam.account_id, "us-east-1", data)
+            iam.aws_managed_policies.append(policy)
+            iam.managed_policies[policy.arn] = policy
+
+
+def _create_role(iam: Any, name: str, trust: str, description: str) -> Any:
+    return iam.create_role(
+        role_name=name,
+        assume_role_policy_document=trust,
+        path="/",
+        permissions_boundary=None,
+        description=description,
+        tags=[{"Key": "chatops:seeded", "Value": "true"}],
+        max_session_duration="3600",
+    )
+
+
+def seed_account(account: str, seed: dict[str, Any], policies: _ManagedPolicies) -> dict[str, Any]:
+    from moto.chatbot.models import chatbot_backends
+    from moto.iam.models import iam_backends
+    from moto.sns.models import sns_backends
+
+    management = str(seed["management_account"]["id"])
+    execution = seed["execution_role"]
+    iam = iam_backends[account]["global"]
+    policies.install(iam)
+
+    trust_management = _policy(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{management}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": execution["external_id"]}},
+            }
+        ]
+    )
+    _create_role(iam, execution["name"], trust_management, "Assumed by the ChatOps provider")
+    iam.put_role_policy(execution["name"], "chatops-provider", EXECUTION_PERMISSIONS)
+
+    chatbot_role = _create_role(iam, CHATBOT_ROLE, _trust_service("chatbot.amazonaws.com"), "Chatbot channel role")
+    iam.put_role_policy(CHATBOT_ROLE, "NotificationsOnly", NOTIFICATIONS_ONLY)
+    support_role = _create_role(iam, SUPPORTAPP_ROLE, _trust_service("supportapp.amazonaws.com"), "Support App channel role")
+    iam.attach_role_policy("arn:aws:iam::aws:policy/AWSSupportAccess", SUPPORTAPP_ROLE)
+    admin_role = _create_role(iam, ADMIN_ROLE, _trust_service("chatbot.amazonaws.com"), "Over-privileged channel role")
+    iam.attach_role_policy("arn:aws:iam::aws:policy/AdministratorAccess", ADMIN_ROLE)
+
+    topics = {}
+    for region in seed["regions"]:
+        topic = sns_backends[account][region].create_topic(seed["topic_name"])
+        topics[region] = topic.arn
+
+    chatbot = chatbot_backends[account]["aws"]
+    chatbot.authorize_slack_workspace(seed["slack"]["team_id"], seed["slack"]["team_name"])
+    teams = seed.get("teams")
+    if teams:
+        chatbot.configure_teams_team(teams["team_id"], teams["tenant_id"], teams["team_name"])
+
+    return {
+        "chatbot_role_arn": chatbot_role.arn,
+        "supportapp_role_arn": support_role.arn,
+        "admin_role_arn": admin_role.arn,
+        "execution_role_arn": f"arn:aws:iam::{account}:role/{execution['name']}",
+        "topics": topics,
+    }
+
+
+def _create_organization(seed: dict[str, Any], members: list[dict[str, str]]) -> str:
+    from moto.organizations import utils as org_utils
+    from moto.organizations.models import organizations_backends
+
+    management = str(seed["management_account"]["id"])
+    backend = organizations_backends[management]["aws"]
+    random_org_id, random_account_id = org_utils.make_random_org_id, org_utils.make_random_account_id
+    try:
+        if seed.get("organization_id"):
+            org_utils.make_random_org_id = lambda: str(seed["organization_id"])  # type: ignore[assignment]
+        backend.create_organization(region="us-east-1", FeatureSet="ALL")
+        backend.accounts[0].name = seed["management_account"].get("name", "management")
+        for member in members:
+            org_utils.make_random_account_id = lambda m=member: m["id"]  # type: ignore[misc]
+            backend.create_account(AccountName=member["name"], Email=f"chatops+{member['id']}@example.com")
+    finally:
+        org_utils.make_random_org_id, org_utils.make_random_account_id = random_org_id, random_account_id
+    assert backend.org is not None
+    return backend.org.id
+
+
+def apply_seed(seed: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """Seed every backend; return the description printed by `serve` (and served at /_localcloud/info)."""
+    from moto.s3.models import s3_backends
+    from moto.supportapp.models import supportapp_backends
+
+    seed = copy.deepcopy(seed)
+    management = {"id": str(seed["management_account"]["id"]), "name": seed["management_account"].get("name", "management")}
+    members = member_accounts(seed)
+    outsiders = [{"id": str(a["id"]), "name": str(a.get("name", "outsider"))} for a in seed.get("outside_accounts") or []]
+
+    organization_id = _create_organization(seed, members)
+    policies = _ManagedPolicies()
+    accounts = []
+    for kind, account in [("management", management)] + [("member", m) for m in members] + [("outside", o) for o in outsiders]:
+        details = seed_account(account["id"], seed, policies)
+        accounts.append({"id": account["id"], "name": account["name"], "kind": kind, **details})
+
+    support = supportapp_backends[management["id"]]["aws"]
+    for team_id in seed["supportapp"]["management_team_ids"]:
+        name = seed["slack"]["team_name"] if team_id == seed["slack"]["team_id"] else team_id
+        support.authorize_workspace(team_id, name, for_organization=True)
+
+    s3_backends[management["id"]]["aws"].create_bucket(seed["response_bucket"], "us-east-1")
+
+    teams = seed.get("teams") or {}
+    return {
+        "endpoint": endpoint,
+        "region": "us-east-1",
+        "management_account": management["id"],
+        "member_accounts": [m["id"] for m in members],
+        "outside_account": outsiders[0]["id"] if outsiders else None,
+        "outside_accounts": [o["id"] for o in outsiders],
+        "organization_id": organization_id,
+        "execution_role_name": seed["execution_role"]["name"],
+        "external_id": seed["execution_role"]["external_id"],
+        "slack_team_id": seed["slack"]["team_id"],
+        "slack_team_name": seed["slack"]["team_name"],
+        "unauthorized_slack_team_id": seed["slack"].get("unauthorized_team_id"),
+        "supportapp_team_ids": list(seed["supportapp"]["management_team_ids"]),
+        "teams_team_id": teams.get("team_id"),
+        "teams_tenant_id": teams.get("tenant_id"),
+        "topic_name": seed["topic_name"],
+        "regions": list(seed["regions"]),
+        "response_bucket": seed["response_bucket"],
+        "accounts": accounts,
+    }
