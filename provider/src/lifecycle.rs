@@ -10,7 +10,7 @@ use crate::change::{self, Change};
 use crate::error::{Error, Result};
 use crate::event::{Request, RequestKind};
 use crate::properties::Owner;
-use crate::resources::Resource;
+use crate::resources::{self, Resource};
 use crate::schema::TypeSchema;
 
 /// Physical ids that start with this are placeholders answered for a failed
@@ -123,7 +123,7 @@ async fn delete_half_made<R: Resource>(
     props: &R,
 ) -> Result<()> {
     let ctx = context_for(provider, owner, props).await?;
-    if let Some(found) = props.find_owned(&ctx, owner).await? {
+    if let Some(found) = resources::find_owned(props, &ctx, owner).await? {
         tracing::info!(physical_id = %found, "deleting what a failed create left");
         match R::delete(&found, &ctx).await {
             Err(e) if !e.is_not_found() => return Err(e),

@@ -10,10 +10,12 @@ use aws_sdk_chatbot::types::SlackChannelConfiguration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Resource, chatbot, prerequisites};
+use serde_json::{Value, json};
+
+use super::{LiveResource, Resource, chatbot, prerequisites};
 use crate::accounts::AccountContext;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner, Tag};
+use crate::properties::{CommonProperties, Owner, Tag, user_tags};
 
 /// An AWS Chatbot configuration that sends notifications to, and takes commands from, one Slack channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -186,13 +188,34 @@ impl Resource for SlackChannel {
         Ok(())
     }
 
-    async fn find_owned(&self, ctx: &AccountContext, owner: &Owner) -> Result<Option<String>> {
-        let Some(live) = find_slack_channel_by_name(ctx, &self.configuration_name).await? else {
-            return Ok(None);
-        };
-        let arn = live.chat_configuration_arn();
-        let tags = chatbot::list_tags(ctx, arn).await?;
-        Ok(owner.owns(&tags).then(|| arn.to_owned()))
+    async fn list(ctx: &AccountContext) -> Result<Vec<LiveResource>> {
+        let mut live = Vec::new();
+        let mut pages = ctx
+            .chatbot
+            .describe_slack_channel_configurations()
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                Error::from_sdk(
+                    "chatbot",
+                    "DescribeSlackChannelConfigurations",
+                    &format!("account {}", ctx.account_id()),
+                    e,
+                )
+            })?;
+            for configuration in page.slack_channel_configurations() {
+                let arn = configuration.chat_configuration_arn();
+                let tags = chatbot::list_tags(ctx, arn).await?;
+                live.push(LiveResource {
+                    physical_id: arn.to_owned(),
+                    natural_key: configuration.configuration_name().unwrap_or_default().to_owned(),
+                    properties: live_properties(ctx, configuration, &tags),
+                    tags,
+                });
+            }
+        }
+        Ok(live)
     }
 }
 
@@ -212,7 +235,7 @@ impl SlackChannel {
     /// A configuration with this name exists: it is ours from a retried or
     /// half-done Create when it carries the owner's tags, else a conflict.
     async fn adopt(&self, ctx: &AccountContext, owner: &Owner) -> Result<String> {
-        let Some(arn) = self.find_owned(ctx, owner).await? else {
+        let Some(arn) = super::find_owned(self, ctx, owner).await? else {
             return Err(Error::Conflict(format!(
                 "a Slack channel configuration named {:?} already exists in account {} and was not created \
                  by {} of this stack; choose another ConfigurationName, or delete the existing configuration",
@@ -226,34 +249,24 @@ impl SlackChannel {
     }
 }
 
-/// The live configuration named `name` in the account, if any.
-pub async fn find_slack_channel_by_name(
-    ctx: &AccountContext,
-    name: &str,
-) -> Result<Option<SlackChannelConfiguration>> {
-    let mut pages = ctx
-        .chatbot
-        .describe_slack_channel_configurations()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            Error::from_sdk(
-                "chatbot",
-                "DescribeSlackChannelConfigurations",
-                &format!("account {}", ctx.account_id()),
-                e,
-            )
-        })?;
-        if let Some(found) = page
-            .slack_channel_configurations()
-            .iter()
-            .find(|c| c.configuration_name() == Some(name))
-        {
-            return Ok(Some(found.clone()));
-        }
-    }
-    Ok(None)
+/// The properties of a live configuration, in this type's schema.
+fn live_properties(ctx: &AccountContext, live: &SlackChannelConfiguration, tags: &[Tag]) -> Value {
+    let properties = SlackChannel {
+        configuration_name: live.configuration_name().unwrap_or_default().to_owned(),
+        slack_workspace_id: live.slack_team_id().to_owned(),
+        slack_channel_id: live.slack_channel_id().to_owned(),
+        iam_role_arn: live.iam_role_arn().to_owned(),
+        sns_topic_arns: live.sns_topic_arns().to_vec(),
+        logging_level: live.logging_level().and_then(|l| serde_json::from_value(json!(l)).ok()),
+        guardrail_policies: live.guardrail_policy_arns().to_vec(),
+        user_role_required: live.user_authorization_required(),
+        tags: user_tags(tags),
+        common: CommonProperties {
+            account_id: Some(ctx.account_id().to_owned()),
+            region: Some(ctx.target.region.clone()),
+        },
+    };
+    serde_json::to_value(properties).expect("properties serialize")
 }
 
 fn non_empty(items: &[String]) -> Option<Vec<String>> {

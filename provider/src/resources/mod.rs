@@ -72,13 +72,34 @@ pub trait Resource:
     /// Deletes the resource; a resource that does not exist gives `Error::NotFound`.
     fn delete(physical_id: &str, ctx: &AccountContext) -> impl Future<Output = Result<()>> + Send;
 
-    /// The physical id of a live resource with this natural key that carries
-    /// `owner`'s managed tags: what a Create that failed midway may have left.
-    fn find_owned(
-        &self,
-        ctx: &AccountContext,
-        owner: &Owner,
-    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// Every resource of this type in the account as it is live: what the plan
+    /// compares a template with, and how a half-made resource is found again.
+    fn list(ctx: &AccountContext) -> impl Future<Output = Result<Vec<LiveResource>>> + Send;
+}
+
+/// A resource as the service describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveResource {
+    /// Its physical id.
+    pub physical_id: String,
+    /// Its natural key, as [`Resource::natural_key`] gives it for properties.
+    pub natural_key: String,
+    /// Its properties in the type's schema; write-only properties are absent,
+    /// since the service never returns them.
+    pub properties: serde_json::Value,
+    /// All its tags, managed ones included (they tell who owns it).
+    pub tags: Vec<crate::properties::Tag>,
+}
+
+/// The live resource of type `R` with the natural key of `props` that carries
+/// `owner`'s managed tags: a retried Create's, or what a failed Create left.
+pub async fn find_owned<R: Resource>(props: &R, ctx: &AccountContext, owner: &Owner) -> Result<Option<String>> {
+    let key = props.natural_key();
+    Ok(R::list(ctx)
+        .await?
+        .into_iter()
+        .find(|live| live.natural_key == key && owner.owns(&live.tags))
+        .map(|live| live.physical_id))
 }
 
 /// Every resource type name, in the order of [`for_each_type!`].
