@@ -87,16 +87,14 @@ class RestJsonModelResponse(BaseResponse):
                 self.MODEL_NAME, "UnknownOperationException", f"No operation at {self.method} {self.path}", 404
             )
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, _snake(op.name), None)
-        if handler is None:
-            return error_response(
-                self.MODEL_NAME, "NotImplementedException", f"localcloud does not implement {op.name}", 501
-            )
         try:
             try:
                 params = json.loads(self.body) if self.body else {}
             except (ValueError, TypeError):
                 raise ServiceError("SerializationException", "The request body is not valid JSON", 400)
             validate(op, params, self.VALIDATION_ERROR)
+            if handler is None:
+                raise ServiceError("NotImplementedException", f"localcloud does not implement {op.name}", 501)
             result = handler(params)
         except ServiceError as err:
             return error_response(self.MODEL_NAME, err.code, err.message, err.status)

@@ -73,6 +73,7 @@ class ChatbotBackend(BaseBackend):
         self.slack_workspaces: dict[str, str] = {}
         # team id -> {"TenantId", "TeamName"}; configured in the console (seeded).
         self.teams: dict[str, dict[str, str]] = {}
+        self.preferences = {"UserAuthorizationRequired": False, "TrainingDataCollectionEnabled": False}
 
     # -- seeding (the console steps that have no API) --------------------------------
 
@@ -299,6 +300,18 @@ class ChatbotBackend(BaseBackend):
                 for i, (team_id, t) in enumerate(sorted(self.teams.items()))
             ]
         return page(items, params.get("NextToken"), params.get("MaxResults", 100), "NextToken", "InvalidParameterException")
+
+    # -- Account preferences -----------------------------------------------------------------
+
+    def get_account_preferences(self) -> dict[str, bool]:
+        return dict(self.preferences)
+
+    def update_account_preferences(self, params: dict[str, Any]) -> dict[str, bool]:
+        with self.lock:
+            for member in self.preferences:
+                if member in params:
+                    self.preferences[member] = params[member]
+            return dict(self.preferences)
 
     # -- Tags ---------------------------------------------------------------------------------
 

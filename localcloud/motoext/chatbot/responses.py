@@ -76,6 +76,19 @@ class ChatbotResponse(RestJsonModelResponse):
         items, token = self.backend.list_microsoft_teams_configured_teams(p)
         return _with_token({"ConfiguredTeams": items}, token)
 
+    # Account preferences; user identities (made by chat users, never by the provider: always none here)
+    def get_account_preferences(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"AccountPreferences": self.backend.get_account_preferences()}
+
+    def update_account_preferences(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"AccountPreferences": self.backend.update_account_preferences(p)}
+
+    def describe_slack_user_identities(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"SlackUserIdentities": []}
+
+    def list_microsoft_teams_user_identities(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"TeamsUserIdentities": []}
+
     # Tags
     def list_tags_for_resource(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"Tags": self.backend.list_tags_for_resource(p["ResourceARN"])}

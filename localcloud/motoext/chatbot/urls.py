@@ -7,3 +7,5 @@ from .responses import ChatbotResponse
 url_bases = [r"https?://chatbot\.(.+)\.amazonaws\.com"]
 
 url_paths = {"{0}" + path + "$": ChatbotResponse.dispatch for (_method, path) in model_routes("chatbot")}
+# Anything else under the service answers UnknownOperationException (JSON), not an HTML 404.
+url_paths["{0}/.*$"] = ChatbotResponse.dispatch
