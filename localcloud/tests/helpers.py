@@ -58,6 +58,8 @@ class Cloud:
         self.members = info["member_accounts"]
         self.outsider = info["outside_account"]
         self._creds: dict[str, dict[str, str]] = {}
+        self._clients: dict[tuple[Any, ...], Any] = {}
+        self._session = boto3.session.Session()
 
     def account(self, account_id: str) -> dict[str, Any]:
         return next(a for a in self.info["accounts"] if a["id"] == account_id)
@@ -80,11 +82,15 @@ class Cloud:
         return self._creds[account]
 
     def client(self, service: str, account: str | None = None, region: str = "us-east-1", validate: bool = True, retries: int = 1) -> Any:
-        config = Config(parameter_validation=validate, retries={"max_attempts": retries, "mode": "standard"})
-        return boto3.session.Session().client(
-            service, endpoint_url=self.endpoint, region_name=region, config=config,
-            **self.credentials(account or self.management),
-        )
+        """A boto3 client acting in `account` (retries=1: no retries, so injected faults are seen as they are)."""
+        key = (service, account or self.management, region, validate, retries)
+        if key not in self._clients:
+            config = Config(parameter_validation=validate, retries={"max_attempts": retries, "mode": "standard"})
+            self._clients[key] = self._session.client(
+                service, endpoint_url=self.endpoint, region_name=region, config=config,
+                **self.credentials(account or self.management),
+            )
+        return self._clients[key]
 
     def control(self, method: str, route: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
