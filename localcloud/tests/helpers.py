@@ -85,7 +85,7 @@ class Cloud:
         """A boto3 client acting in `account` (retries=1: no retries, so injected faults are seen as they are)."""
         key = (service, account or self.management, region, validate, retries)
         if key not in self._clients:
-            config = Config(parameter_validation=validate, retries={"max_attempts": retries, "mode": "standard"})
+            config = Config(parameter_validation=validate, retries={"total_max_attempts": retries, "mode": "standard"})
             self._clients[key] = self._session.client(
                 service, endpoint_url=self.endpoint, region_name=region, config=config,
                 **self.credentials(account or self.management),
