@@ -45,6 +45,15 @@ pub enum Error {
         /// The service's own message.
         message: String,
     },
+    /// A template cannot be read or resolved; `location` says where, such as
+    /// `Resources/Alerts/Properties/SlackChannelId`.
+    #[error("{location}: {problem}")]
+    InvalidTemplate {
+        /// The path in the template (or the file) where the problem is.
+        location: String,
+        /// What is wrong and what to do about it.
+        problem: String,
+    },
     /// The Lambda deadline came close before the work was done.
     #[error("timed out: {0}")]
     Timeout(String),

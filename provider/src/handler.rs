@@ -2,6 +2,7 @@
 //! error, a panic, or the Lambda deadline coming close all become FAILED
 //! responses in time, or the stack would hang for an hour.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +77,21 @@ pub async fn answer(
     request: Request,
     deadline: Option<Instant>,
 ) -> Answer {
+    let shared = Arc::new(request);
+    let work = {
+        let request = shared.clone();
+        // Boxed: the future of every type's lifecycle is deep, and the compiler's layout depth is not.
+        Box::pin(async move { resources::dispatch(&provider, &request).await })
+    };
+    answer_with(shared, deadline, work).await
+}
+
+/// Answers `request` with the outcome of `work`, which runs in a task of its
+/// own: a panic in it, or `deadline` coming close, still yields a FAILED answer.
+pub async fn answer_with<W>(request: Arc<Request>, deadline: Option<Instant>, work: W) -> Answer
+where
+    W: Future<Output = crate::Result<Applied>> + Send + 'static,
+{
     let span = tracing::info_span!(
         "request",
         request_type = ?request.kind,
@@ -83,44 +99,30 @@ pub async fn answer(
         logical_id = %request.reply_to.logical_resource_id,
         request_id = %request.reply_to.request_id,
     );
-    answer_in_span(provider, request, deadline)
-        .instrument(span)
-        .await
-}
-
-async fn answer_in_span(
-    provider: Arc<Provider>,
-    request: Request,
-    deadline: Option<Instant>,
-) -> Answer {
-    let secrets = secrets_of(&request);
-    let shared = Arc::new(request);
-    let task = {
-        let provider = provider.clone();
-        let request = shared.clone();
-        tokio::spawn(
-            async move { resources::dispatch(&provider, &request).await }.in_current_span(),
-        )
-    };
-    let outcome = match deadline {
-        Some(deadline) => {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let reserve = (remaining / 10).clamp(MIN_RESPONSE_RESERVE, MAX_RESPONSE_RESERVE);
-            let abort = task.abort_handle();
-            match tokio::time::timeout(remaining.saturating_sub(reserve), task).await {
-                Ok(joined) => joined,
-                Err(_) => {
-                    abort.abort();
-                    Ok(Err(Error::Timeout(
-                        "the Lambda deadline came close before the work was done; the next Delete or \
-                         retried request finds anything made so far by its tags"
-                            .into(),
-                    )))
+    let task = tokio::spawn(work.instrument(span.clone()));
+    let outcome = async {
+        match deadline {
+            Some(deadline) => {
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                let reserve = (remaining / 10).clamp(MIN_RESPONSE_RESERVE, MAX_RESPONSE_RESERVE);
+                let abort = task.abort_handle();
+                match tokio::time::timeout(remaining.saturating_sub(reserve), task).await {
+                    Ok(joined) => joined,
+                    Err(_) => {
+                        abort.abort();
+                        Ok(Err(Error::Timeout(
+                            "the Lambda deadline came close before the work was done; the next Delete or \
+                             retried request finds anything made so far by its tags"
+                                .into(),
+                        )))
+                    }
                 }
             }
+            None => task.await,
         }
-        None => task.await,
-    };
+    }
+    .await;
+    let _entered = span.enter();
     let result = outcome.unwrap_or_else(|join_error| {
         tracing::error!(panic = join_error.is_panic(), "the handler did not finish");
         Err(Error::Service {
@@ -131,16 +133,15 @@ async fn answer_in_span(
                     .into(),
         })
     });
-    let request = shared.as_ref();
     let response = match result {
         Ok(Applied { physical_id, data }) => {
             tracing::info!(%physical_id, "succeeded");
             response::success(&request.reply_to, &physical_id, data)
         }
         Err(error) => {
-            let reason = redact(&error.to_string(), &secrets);
+            let reason = redact(&error.to_string(), &secrets_of(&request));
             tracing::warn!(reason = %reason, "failed");
-            response::failed(&request.reply_to, &failed_physical_id(request), &reason)
+            response::failed(&request.reply_to, &failed_physical_id(&request), &reason)
         }
     };
     Answer {
@@ -195,4 +196,76 @@ pub async fn send_answers(answers: &[Answer]) -> Vec<String> {
         }
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ReplyTo;
+    use serde_json::json;
+
+    fn request(kind: RequestKind) -> Arc<Request> {
+        Arc::new(Request {
+            kind,
+            reply_to: ReplyTo {
+                response_url: "http://127.0.0.1:1/r".into(),
+                stack_id: "arn:aws:cloudformation:us-east-1:100000000001:stack/app/1".into(),
+                request_id: "req-7".into(),
+                logical_resource_id: "Hook".into(),
+                physical_resource_id: (kind != RequestKind::Create).then(|| "arn:old".into()),
+            },
+            resource_type: "Custom::ChatbotChimeWebhook".into(),
+            properties: json!({"WebhookUrl": "https://hooks.chime.aws/incomingwebhooks/secret-token"}),
+            old_properties: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_panic_still_answers_failed_with_a_placeholder() {
+        let answer = answer_with(request(RequestKind::Create), None, async {
+            if true {
+                panic!("boom");
+            }
+            Ok(Applied {
+                physical_id: String::new(),
+                data: Default::default(),
+            })
+        })
+        .await;
+        let body: serde_json::Value = serde_json::from_slice(&answer.body()).unwrap();
+        assert_eq!(body["Status"], "FAILED");
+        assert!(body["Reason"].as_str().unwrap().contains("crashed"));
+        assert_eq!(body["PhysicalResourceId"], "chatops:create-failed:req-7");
+    }
+
+    #[tokio::test]
+    async fn the_deadline_answers_failed_before_it_passes() {
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(2);
+        let answer = answer_with(request(RequestKind::Update), Some(deadline), async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(Applied {
+                physical_id: "late".into(),
+                data: Default::default(),
+            })
+        })
+        .await;
+        assert!(Instant::now() < deadline, "answered after the deadline");
+        let body: serde_json::Value = serde_json::from_slice(&answer.body()).unwrap();
+        assert_eq!(body["Status"], "FAILED");
+        assert!(body["Reason"].as_str().unwrap().starts_with("timed out"));
+        assert_eq!(
+            body["PhysicalResourceId"], "arn:old",
+            "a failed update keeps its id"
+        );
+    }
+
+    #[test]
+    fn redact_replaces_every_secret() {
+        let secrets = vec!["s3cr3t".to_owned(), "t0ken".to_owned()];
+        assert_eq!(
+            redact("a s3cr3t and t0ken, s3cr3t", &secrets),
+            "a (sensitive) and (sensitive), (sensitive)"
+        );
+    }
 }

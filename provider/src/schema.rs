@@ -24,8 +24,14 @@ pub struct TypeSchema {
 /// `createOnlyProperties` and `writeOnlyProperties`, so a reader sees which
 /// changes replace the resource and which values are never read back.
 pub fn schema_for<R: Resource>() -> Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    let mut schema = generator.into_root_schema_for::<R>().to_value();
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    // Inline nested types: a reader sees each property whole, without $defs.
+    settings.inline_subschemas = true;
+    let mut schema = settings
+        .into_generator()
+        .into_root_schema_for::<R>()
+        .to_value();
+    without_null(&mut schema);
     let object = schema
         .as_object_mut()
         .expect("a struct's schema is an object");
@@ -153,7 +159,6 @@ impl TypeSchema {
     fn description_at(&self, path: &[String]) -> String {
         let mut schema = &self.schema;
         for segment in path {
-            schema = resolve(schema, &self.schema);
             schema = match schema.get("properties").and_then(|p| p.get(segment)) {
                 Some(next) => next,
                 None => match schema.get("items") {
@@ -162,7 +167,6 @@ impl TypeSchema {
                 },
             };
         }
-        let schema = resolve(schema, &self.schema);
         schema
             .get("description")
             .and_then(Value::as_str)
@@ -186,6 +190,44 @@ impl TypeSchema {
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+/// Removes the `null` that schemars adds for `Option`: CloudFormation leaves
+/// an unset property out (AWS::NoValue) and never sends null, and without it a
+/// bad value gets a plain message instead of an `anyOf` one.
+fn without_null(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        if let Some(items) = schema.as_array_mut() {
+            items.iter_mut().for_each(without_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(branches)) = object.get("anyOf") {
+        let non_null: Vec<Value> = branches
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+            .cloned()
+            .collect();
+        if let [only] = non_null.as_slice() {
+            object.remove("anyOf");
+            if let Some(inner) = only.as_object() {
+                for (key, value) in inner {
+                    object.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [single] = types.as_slice() {
+            let single = single.clone();
+            object.insert("type".into(), single);
+        }
+    }
+    if let Some(Value::Array(options)) = object.get_mut("enum") {
+        options.retain(|o| !o.is_null());
+    }
+    object.values_mut().for_each(without_null);
 }
 
 /// Follows a local `$ref` (and the non-null branch of an optional's `anyOf`).
@@ -279,7 +321,7 @@ fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
                 k,
             )
         })
-        .filter(|(distance, k)| *distance <= 3.max(k.len() / 4))
+        .filter(|(distance, k)| *distance <= 3.max(k.len() / 3))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, k)| k.as_str())
 }

@@ -61,15 +61,15 @@ pub struct SlackChannel {
     pub common: CommonProperties,
 }
 
-/// The logging levels of AWS Chatbot.
+/// The logging levels of AWS Chatbot: errors only, every event, or none.
+// Variant doc comments would make the schema a `oneOf` of constants, whose
+// validation message is far less clear than that of a plain `enum`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum LoggingLevel {
-    /// Errors only.
     Error,
-    /// Every event.
     Info,
-    /// No logs.
     None,
 }
 
@@ -209,7 +209,10 @@ impl Resource for SlackChannel {
                 let tags = chatbot::list_tags(ctx, arn).await?;
                 live.push(LiveResource {
                     physical_id: arn.to_owned(),
-                    natural_key: configuration.configuration_name().unwrap_or_default().to_owned(),
+                    natural_key: configuration
+                        .configuration_name()
+                        .unwrap_or_default()
+                        .to_owned(),
                     properties: live_properties(ctx, configuration, &tags),
                     tags,
                 });
@@ -257,7 +260,9 @@ fn live_properties(ctx: &AccountContext, live: &SlackChannelConfiguration, tags:
         slack_channel_id: live.slack_channel_id().to_owned(),
         iam_role_arn: live.iam_role_arn().to_owned(),
         sns_topic_arns: live.sns_topic_arns().to_vec(),
-        logging_level: live.logging_level().and_then(|l| serde_json::from_value(json!(l)).ok()),
+        logging_level: live
+            .logging_level()
+            .and_then(|l| serde_json::from_value(json!(l)).ok()),
         guardrail_policies: live.guardrail_policy_arns().to_vec(),
         user_role_required: live.user_authorization_required(),
         tags: user_tags(tags),

@@ -93,7 +93,11 @@ pub struct LiveResource {
 
 /// The live resource of type `R` with the natural key of `props` that carries
 /// `owner`'s managed tags: a retried Create's, or what a failed Create left.
-pub async fn find_owned<R: Resource>(props: &R, ctx: &AccountContext, owner: &Owner) -> Result<Option<String>> {
+pub async fn find_owned<R: Resource>(
+    props: &R,
+    ctx: &AccountContext,
+    owner: &Owner,
+) -> Result<Option<String>> {
     let key = props.natural_key();
     Ok(R::list(ctx)
         .await?
@@ -169,4 +173,42 @@ pub async fn dispatch(
         request.resource_type,
         type_names().join(", ")
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `schemas/` is what users and tools read: it must be what the code validates with.
+    #[test]
+    fn checked_in_schemas_match_the_types() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+        for name in type_names() {
+            let path = dir.join(format!("{name}.json"));
+            let expected = format!(
+                "{}\n",
+                serde_json::to_string_pretty(&schema_of(name).unwrap()).unwrap()
+            );
+            let actual = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                actual == expected,
+                "{} is out of date with the {name} type: run `make schemas` and commit the result",
+                path.display()
+            );
+        }
+        let files = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(
+            files,
+            type_names().len(),
+            "schemas/ holds a file per type and nothing else"
+        );
+    }
+
+    #[test]
+    fn every_type_is_listed_once() {
+        let mut names = type_names();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), type_names().len());
+    }
 }

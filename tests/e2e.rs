@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `chatops` binary in Lambda mode under a local
+//! Lambda Runtime API, against the local cloud, answering on pre-signed
+//! ResponseURLs in its S3.
+
+mod support;
+
+mod chatbot_slack_channel;
+mod contract;
