@@ -10,6 +10,10 @@
   loopback are recorded instead (GET /_localcloud/sns-deliveries), and any
   socket connection off loopback is refused in this process as a backstop.
 - AssumeRole checks trust policies (localcloud/sts_trust.py).
+- Two lookups moto makes on every request are made cheap, so a call stays at
+  a few milliseconds with 100+ accounts: the access key -> account lookup
+  (moto scans every account and partition) uses an index kept as keys are
+  created, and the listing of moto's service folders is computed once.
 """
 
 from __future__ import annotations
@@ -113,12 +117,51 @@ def guard_sockets() -> None:
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
 
 
+_KEY_INDEX: dict[str, tuple[str, str]] = {}
+
+
+def index_access_keys() -> None:
+    import moto.backends
+    import moto.iam.models as iam_models
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    if getattr(iam_models.get_account_id_from, "_localcloud", False):
+        return
+    backend_cls = iam_models.IAMBackend
+
+    def indexed(create: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            key = create(self, *args, **kwargs)
+            _KEY_INDEX[key.physical_resource_id] = (self.account_id, self.partition)
+            return key
+
+        return wrapper
+
+    backend_cls.create_access_key = indexed(backend_cls.create_access_key)  # type: ignore[method-assign]
+    backend_cls.create_temp_access_key = indexed(backend_cls.create_temp_access_key)  # type: ignore[method-assign]
+
+    def get_account_id_from(access_key: str) -> str:
+        hit = _KEY_INDEX.get(access_key)
+        if hit is not None:
+            account, partition = hit
+            if account in iam_models.iam_backends and access_key in iam_models.iam_backends[account][partition].access_keys:
+                return account
+        return DEFAULT_ACCOUNT_ID
+
+    get_account_id_from._localcloud = True  # type: ignore[attr-defined]
+    iam_models.get_account_id_from = get_account_id_from
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     os.environ.pop("MOTO_ACCOUNT_ID", None)  # keys from AssumeRole must act in the role's account
     register_services()
+    index_access_keys()
     guard_sns_http()
     guard_sockets()
     from localcloud import sts_trust

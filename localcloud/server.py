@@ -66,7 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    MotoRequestHandler.protocol_version = "HTTP/1.1"  # keep-alive: SDK clients reuse connections
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     except OSError as err:
