@@ -144,6 +144,23 @@ pub fn write_only_of(type_name: &str) -> &'static [&'static str] {
     &[]
 }
 
+/// Checks `properties` (as CloudFormation sends them, strings for booleans
+/// and numbers) against the schema of `type_name`, offline.
+pub fn validate_properties(type_name: &str, properties: &serde_json::Value) -> Result<()> {
+    macro_rules! validate_if_named {
+        ($ty:path) => {
+            if type_name == <$ty as Resource>::TYPE_NAME {
+                return $crate::lifecycle::parse_valid::<$ty>(properties).map(drop);
+            }
+        };
+    }
+    for_each_type!(validate_if_named);
+    Err(crate::error::Error::InvalidRequest(format!(
+        "unknown resource type {type_name:?}; this provider handles {}",
+        type_names().join(", ")
+    )))
+}
+
 /// Carries out `request` with the type it names.
 pub async fn dispatch(
     provider: &crate::accounts::Provider,
@@ -202,6 +219,25 @@ mod tests {
             type_names().len(),
             "schemas/ holds a file per type and nothing else"
         );
+    }
+
+    /// The example events are real CloudFormation events a user copies: each must read and validate.
+    #[test]
+    fn example_events_read_and_validate() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/events");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let event: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for request in crate::event::requests_in(event) {
+                let request = request.unwrap_or_else(|e| panic!("{}: {}", path.display(), e.error));
+                validate_properties(&request.resource_type, &request.properties)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "only {seen} example events");
     }
 
     #[test]

@@ -1,0 +1,63 @@
+# ChatOps Provider. `make demo` and `make test` do all the set-up on a fresh machine.
+# Everything builds in the debug profile except `make package` (the Lambda zip).
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+CARGO ?= cargo
+# Stamp of the installed requirements: reinstall when the pins change.
+VENV_STAMP := $(VENV)/.installed-$(shell sha1sum localcloud/requirements.txt | cut -c1-12)
+
+.PHONY: setup build demo test test-rust test-localcloud lint lint-templates schemas \
+        bench bench-localcloud bench-plan package clean
+
+setup: $(VENV_STAMP)
+
+$(VENV_STAMP): localcloud/requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r localcloud/requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+build:
+	$(CARGO) build --locked --bin chatops
+
+## The main job on the local cloud: plan, deploy into several accounts, no-change plan, drift, destroy.
+demo: setup build
+	$(PYTHON) scripts/demo.py --binary target/debug/chatops
+
+## Every test: formatting, lints, Rust unit and end-to-end tests, the local cloud's suite, cfn-lint.
+test: setup lint test-rust test-localcloud lint-templates
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --locked --all-targets
+
+test-localcloud: setup
+	$(PYTHON) -m pytest -q localcloud/tests
+
+lint-templates: setup
+	$(VENV)/bin/cfn-lint cfn-templates/*.yaml examples/*.yaml
+
+## Regenerates schemas/ from the Rust property types.
+schemas:
+	$(CARGO) run --quiet --bin chatops -- schema --write schemas
+
+bench: bench-localcloud
+
+bench-localcloud: setup
+	$(PYTHON) localcloud/bench.py
+
+## The Lambda deployment package: dist/chatops-lambda.zip with the `bootstrap` binary.
+package:
+	$(CARGO) build --locked --release --bin chatops
+	mkdir -p dist
+	cp target/release/chatops dist/bootstrap
+	cd dist && rm -f chatops-lambda.zip && python3 -c "import zipfile; z = zipfile.ZipFile('chatops-lambda.zip', 'w', zipfile.ZIP_DEFLATED); z.write('bootstrap'); z.close()"
+	@echo "dist/chatops-lambda.zip ($$(uname -m)): upload it and set CodeS3Key in cfn-templates/provider.yaml"
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) dist
