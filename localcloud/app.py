@@ -27,7 +27,7 @@ import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from localcloud import patches, protocols
+from localcloud import patches, protocols, queryvalidation
 from localcloud.faults import FaultRegistry, FaultSpecError
 from localcloud.protocols import Call
 
@@ -66,11 +66,17 @@ class LocalCloudApp:
             return self._json(start_response, status, payload)
 
         call: Call | None = None
-        if self.faults:
-            call = protocols.classify(environ, self._body_for_action(environ))
-            answer = self._apply_faults(call)
-            if answer is not None:
-                return self._send(start_response, *answer)
+        validated = protocols.signing_service(environ) in queryvalidation.SERVICES
+        if self.faults or validated:
+            body = self._body_for_action(environ)
+            call = protocols.classify(environ, body)
+            if self.faults:
+                answer = self._apply_faults(call)
+                if answer is not None:
+                    return self._send(start_response, *answer)
+            problem = queryvalidation.check(call, environ, body) if validated else None
+            if problem is not None:
+                return self._send(start_response, *protocols.render_error(call.service, *problem))
         return self._call_inner(environ, start_response, call)
 
     def _call_inner(self, environ: dict[str, Any], start_response: StartResponse, call: Call | None) -> Iterable[bytes]:

@@ -51,6 +51,15 @@ def _credential(environ: dict[str, Any], query: dict[str, list[str]]) -> list[st
     return None
 
 
+def signing_service(environ: dict[str, Any]) -> str | None:
+    """The service of a SigV4 Authorization header (cheap: no query string or body parsing)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" not in auth:
+        return None
+    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+    return scope[3].lower() if len(scope) >= 5 else None
+
+
 def _s3_operation(method: str, path: str, query: dict[str, list[str]], environ: dict[str, Any]) -> str | None:
     parts = [p for p in path.split("/") if p]
     if not parts:
