@@ -24,5 +24,6 @@ pub mod properties;
 pub mod resources;
 pub mod response;
 pub mod schema;
+pub mod template;
 
 pub use error::{Error, Result};

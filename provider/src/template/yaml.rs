@@ -118,7 +118,10 @@ Resources:
 "#;
         let value = parse(yaml, "t.yaml").unwrap();
         let props = &value["Resources"]["A"]["Properties"];
-        assert_eq!(props["Name"], json!({"Fn::Sub": "chatops-${AWS::AccountId}"}));
+        assert_eq!(
+            props["Name"],
+            json!({"Fn::Sub": "chatops-${AWS::AccountId}"})
+        );
         assert_eq!(props["Role"], json!({"Fn::GetAtt": "Role.Arn"}));
         assert_eq!(props["Topic"], json!({"Ref": "Topic"}));
         assert_eq!(
