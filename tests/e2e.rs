@@ -6,3 +6,4 @@ mod support;
 
 mod chatbot_slack_channel;
 mod contract;
+mod organization;
