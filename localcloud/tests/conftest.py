@@ -28,11 +28,17 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 @pytest.fixture(scope="session")
-def cloud() -> Any:
+def server() -> Any:
+    """The `serve` process and its JSON line; its stderr is in proc.log_path."""
     proc, info = start_server()
-    yield info
+    yield proc, info
     rc = stop_server(proc)
     assert rc == 0, "serve did not stop cleanly on SIGTERM"
+
+
+@pytest.fixture(scope="session")
+def cloud(server: Any) -> dict[str, Any]:
+    return server[1]
 
 
 @pytest.fixture(scope="session")

@@ -301,6 +301,20 @@ class ChatbotBackend(BaseBackend):
             ]
         return page(items, params.get("NextToken"), params.get("MaxResults", 100), "NextToken", "InvalidParameterException")
 
+    def delete_microsoft_teams_configured_team(self, team_id: str) -> None:
+        with self.lock:
+            in_use = [c.arn for c in self.configurations.values() if c.kind == TEAMS and c.fields["TeamId"] == team_id]
+            if in_use:
+                raise ServiceError(
+                    "InvalidRequestException",
+                    f"Delete the {len(in_use)} channel configuration(s) of Microsoft Teams team {team_id} before deleting the team",
+                )
+            self.teams.pop(team_id, None)
+
+    def require(self, arn: str) -> None:
+        with self.lock:
+            self._get(arn)
+
     # -- Account preferences -----------------------------------------------------------------
 
     def get_account_preferences(self) -> dict[str, bool]:

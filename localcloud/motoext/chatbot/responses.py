@@ -6,6 +6,7 @@ from typing import Any
 
 from moto.utilities.utils import get_partition
 
+from localcloud.modelvalidation import ServiceError
 from localcloud.restjson import RestJsonModelResponse
 
 from .models import ChatbotBackend, chatbot_backends
@@ -88,6 +89,30 @@ class ChatbotResponse(RestJsonModelResponse):
 
     def list_microsoft_teams_user_identities(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"TeamsUserIdentities": []}
+
+    def delete_slack_user_identity(self, p: dict[str, Any]) -> None:
+        self.backend.require(p["ChatConfigurationArn"])
+        raise ServiceError("ResourceNotFoundException", f"Slack user {p['SlackUserId']} has no identity in {p['ChatConfigurationArn']}")
+
+    def delete_microsoft_teams_user_identity(self, p: dict[str, Any]) -> None:
+        self.backend.require(p["ChatConfigurationArn"])
+        raise ServiceError("ResourceNotFoundException", f"Teams user {p['UserId']} has no identity in {p['ChatConfigurationArn']}")
+
+    def delete_microsoft_teams_configured_team(self, p: dict[str, Any]) -> None:
+        self.backend.delete_microsoft_teams_configured_team(p["TeamId"])
+
+    # Custom actions are made by chat users in the console; none exist here.
+    def list_custom_actions(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"CustomActions": []}
+
+    def get_custom_action(self, p: dict[str, Any]) -> None:
+        raise ServiceError("ResourceNotFoundException", f"Custom action {p['CustomActionArn']} was not found")
+
+    delete_custom_action = update_custom_action = get_custom_action
+
+    def list_associations(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.backend.require(p["ChatConfiguration"])
+        return {"Associations": []}
 
     # Tags
     def list_tags_for_resource(self, p: dict[str, Any]) -> dict[str, Any]:
