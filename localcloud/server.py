@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
-    except OSError as err:
-        log.error("cannot listen on 127.0.0.1:%s: %s", args.port, err)
+    except (OSError, SystemExit) as err:  # werkzeug exits when the port is taken
+        log.error("cannot listen on 127.0.0.1:%s: %s", args.port, err if isinstance(err, OSError) else "port in use")
         return 2
     endpoint = f"http://127.0.0.1:{server.server_port}"
     os.environ["MOTO_PORT"] = str(server.server_port)
