@@ -43,6 +43,18 @@ def test_presigned_put_then_read_back(lc):
     assert status == 200 and json.loads(stored) == json.loads(body)
 
 
+@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded", "application/json"])
+def test_put_keeps_the_bytes_whatever_the_content_type(lc, content_type):
+    out = lc.control("POST", "response-url", {})[1]
+    body = b'{"Status":"SUCCESS","Reason":"a=b&c=d"}'
+    req = urllib.request.Request(out["url"], data=body, method="PUT")
+    if content_type is not None:
+        req.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200
+    assert lc.control("GET", f"response?key={out['key']}") == (200, body)
+
+
 def test_chosen_key_and_the_object_is_in_management_s3(lc):
     key = f"arn%3Aaws%3Acloudformation%3Aus-east-1%3A{lc.members[0]}%3Astack/app/1|Channel|{time.time()}"
     out = lc.control("POST", "response-url", {"key": key})[1]
