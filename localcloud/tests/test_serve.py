@@ -99,3 +99,30 @@ def test_bad_seed_file_and_busy_port_fail_with_a_message(tmp_path):
 def test_help():
     out = subprocess.run([SERVE, "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--seed" in out.stdout and "--port" in out.stdout
+
+
+def test_reset_wipes_everything_and_seeds_again():
+    proc, info = start_server()
+    try:
+        lc = Cloud(info)
+        member = info["member_accounts"][0]
+        chatbot = lc.client("chatbot", member)
+        chatbot.create_slack_channel_configuration(
+            SlackTeamId="T0CHATOPS1", SlackChannelId="C0RESET", ConfigurationName="before-reset",
+            IamRoleArn=lc.account(member)["chatbot_role_arn"], SnsTopicArns=[lc.account(member)["topics"]["us-east-1"]],
+        )
+        lc.client("support-app", member).register_slack_workspace_for_organization(teamId="T0CHATOPS1")
+        lc.add_fault(service="iam", kind="throttle", count=5)
+        status, again = lc.control("POST", "reset")
+        assert status == 200 and again["member_accounts"] == info["member_accounts"]
+        assert lc.control("GET", "faults")[1]["faults"] == []
+        fresh = Cloud(again)  # old assumed-role keys are gone with the reset
+        assert fresh.client("chatbot", member).describe_slack_channel_configurations()["SlackChannelConfigurations"] == []
+        assert fresh.client("support-app", member).list_slack_workspace_configurations()["slackWorkspaceConfigurations"] == []
+        assert [w["SlackTeamId"] for w in fresh.client("chatbot", member).describe_slack_workspaces()["SlackWorkspaces"]] == ["T0CHATOPS1"]
+        accounts = [a["Id"] for a in fresh.client("organizations").list_accounts()["Accounts"]]
+        assert sorted(accounts) == sorted([info["management_account"], *info["member_accounts"]])
+        url = fresh.control("POST", "response-url", {})[1]
+        assert url["bucket"] == "cfn-responses"
+    finally:
+        assert stop_server(proc) == 0
