@@ -125,7 +125,7 @@ class LocalCloudApp:
                 from moto.iam.models import get_account_id_from
 
                 account = get_account_id_from(call.access_key)
-        fired = self.faults.fire(call, account)
+        fired = self.faults.fire(call, account, lambda: patches.session_key_issued_at(call.access_key))
         if not fired:
             return None
         delay = sum(f.latency_ms for f in fired if f.kind == "latency")
@@ -135,6 +135,8 @@ class LocalCloudApp:
         for fault in fired:
             if fault.kind == "throttle":
                 status, code, message = protocols.throttle_error(service)
+            elif fault.kind == "expired":
+                status, code, message = protocols.expired_token_error(service)
             elif fault.kind == "error":
                 status, code, message = protocols.server_error(service, fault.status)
             else:

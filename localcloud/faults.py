@@ -1,24 +1,32 @@
-"""Fault injection: latency, throttling and 5xx errors for chosen calls.
+"""Fault injection: latency, throttling, 5xx errors and expired credentials for chosen calls.
 
 A fault matches by service (signing name: chatbot, supportapp, sts, iam,
 sns, organizations, s3, ...), optionally operation and account, and fires for
-the next `count` matching calls or for a `rate` fraction of them. Several
-faults can match one call: their latencies add up and the first throttle or
-error answers it. Tests of one shared server run in parallel, so a fault
-should be narrowed by account (or operation) to the test that added it.
+the next `count` matching calls or for a `rate` fraction of them; with
+`each_operation`, the count applies to every distinct operation on its own
+("throttle each call twice"). Several faults can match one call: their
+latencies add up and the first throttle, error or expiry answers it. Tests of
+one shared server run in parallel, so a fault should be narrowed by account
+(or operation) to the test that added it.
+
+`expired` is what AWS answers when temporary credentials run out: it fires
+only for calls signed with session credentials (from AssumeRole) of
+`account` that were issued before the fault was added, so credentials
+obtained afterwards work, as fresh ones would.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import random
 import threading
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
 
 from localcloud.protocols import Call, normalize_service
 
-KINDS = ("throttle", "error", "latency")
+KINDS = ("throttle", "error", "latency", "expired")
 
 
 class FaultSpecError(ValueError):
@@ -38,10 +46,19 @@ class Fault:
     count: int | None
     rate: float | None
     remaining: int | None
+    each_operation: bool = False
+    issued_before: datetime.datetime | None = None
     fired: int = 0
+    fired_by_operation: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        return asdict(self)
+        described = asdict(self)
+        if self.issued_before is not None:
+            described["issued_before"] = self.issued_before.isoformat()
+        return described
+
+    def exhausted(self) -> bool:
+        return not self.each_operation and self.remaining is not None and self.remaining <= 0
 
 
 def parse_fault(spec: Any, fault_id: str) -> Fault:
@@ -68,6 +85,13 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
     for key in ("service", "operation", "account", "code"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
             raise FaultSpecError(f"{key} must be a string")
+    each_operation = spec.get("each_operation", False)
+    if not isinstance(each_operation, bool):
+        raise FaultSpecError("each_operation must be true or false")
+    if each_operation and count is None:
+        raise FaultSpecError("each_operation needs a count (how many calls of each operation fail)")
+    if kind == "expired" and not spec.get("account"):
+        raise FaultSpecError("an expired fault needs the account whose credentials expire")
     service = spec.get("service")
     return Fault(
         id=fault_id,
@@ -80,8 +104,15 @@ def parse_fault(spec: Any, fault_id: str) -> Fault:
         latency_ms=latency if kind == "latency" else 0,
         count=count,
         rate=float(rate) if rate is not None else None,
-        remaining=count,
+        remaining=None if each_operation else count,
+        each_operation=each_operation,
+        issued_before=_utcnow() if kind == "expired" else None,
     )
+
+
+def _utcnow() -> datetime.datetime:
+    # moto stamps access keys with naive UTC datetimes
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class FaultRegistry:
@@ -119,9 +150,17 @@ class FaultRegistry:
     def needs_account(self) -> bool:
         return any(f.account for f in self._faults)
 
-    def fire(self, call: Call, account: str | None) -> list[Fault]:
-        """The faults that fire for this call (counts are used up here)."""
+    def needs_key_issue_time(self) -> bool:
+        return any(f.kind == "expired" for f in self._faults)
+
+    def fire(self, call: Call, account: str | None, key_issued_at: Callable[[], datetime.datetime | None] = lambda: None) -> list[Fault]:
+        """The faults that fire for this call (counts are used up here).
+
+        `key_issued_at` tells when the call's session credentials were issued
+        (None for long-term keys); it is asked only when an expired fault matches.
+        """
         service = normalize_service(call.service) if call.service else None
+        operation = call.operation or "?"
         fired = []
         with self._lock:
             for fault in self._faults:
@@ -131,11 +170,19 @@ class FaultRegistry:
                     continue
                 if fault.account and fault.account != account:
                     continue
-                if fault.remaining is not None:
+                if fault.issued_before is not None:
+                    issued = key_issued_at()
+                    if issued is None or issued >= fault.issued_before:
+                        continue
+                if fault.each_operation:
+                    if fault.fired_by_operation.get(operation, 0) >= (fault.count or 0):
+                        continue
+                elif fault.remaining is not None:
                     fault.remaining -= 1
                 elif fault.rate is not None and self._random.random() >= fault.rate:
                     continue
                 fault.fired += 1
+                fault.fired_by_operation[operation] = fault.fired_by_operation.get(operation, 0) + 1
                 fired.append(fault)
-            self._faults = [f for f in self._faults if f.remaining is None or f.remaining > 0]
+            self._faults = [f for f in self._faults if not f.exhausted()]
         return fired

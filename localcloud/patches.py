@@ -155,6 +155,18 @@ def index_access_keys() -> None:
     moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
 
 
+def session_key_issued_at(access_key: str | None) -> Any:
+    """When the session (AssumeRole) credentials `access_key` were issued; None for other keys."""
+    hit = _KEY_INDEX.get(access_key or "")
+    if hit is None or not (access_key or "").startswith("ASIA"):
+        return None
+    import moto.iam.models as iam_models
+
+    account, partition = hit
+    key = iam_models.iam_backends[account][partition].access_keys.get(access_key)
+    return getattr(key, "create_date", None)
+
+
 def install() -> None:
     global _installed
     if _installed:

@@ -126,6 +126,18 @@ def throttle_error(service: str) -> tuple[int, str, str]:
     return 400, "ThrottlingException", "Rate exceeded"
 
 
+def expired_token_error(service: str) -> tuple[int, str, str]:
+    """(status, code, message) of the service's answer to expired session credentials."""
+    message = "The security token included in the request is expired"
+    if service == "s3":
+        return 400, "ExpiredToken", "The provided token has expired."
+    if protocol_of(service) in ("query", "ec2"):
+        return 403, "ExpiredToken", message
+    if protocol_of(service) == "rest-json":
+        return 403, "ExpiredTokenException", message
+    return 400, "ExpiredTokenException", message
+
+
 def server_error(service: str, status: int) -> tuple[int, str, str]:
     """(status, code, message) of a 5xx answer of the service."""
     if status == 503:

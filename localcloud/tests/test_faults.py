@@ -145,9 +145,62 @@ def test_listing_and_clearing(lc):
         {"service": "chatbot", "kind": "throttle", "count": 1, "rate": 0.5},
         {"service": "chatbot", "kind": "error", "status": 404},
         {"service": "chatbot", "kind": "latency"},
+        {"service": "chatbot", "kind": "expired"},
+        {"service": "chatbot", "kind": "throttle", "each_operation": True},
+        {"service": "chatbot", "kind": "throttle", "count": 1, "each_operation": "yes"},
         ["not", "an", "object"],
     ],
 )
 def test_bad_fault_specs_are_400(lc, spec):
     status, out = lc.control("POST", "faults", spec)
     assert status == 400 and out["error"]
+
+
+def test_each_operation_fails_every_operation_count_times(lc):
+    account = lc.members[3]
+    lc.add_fault(service="chatbot", account=account, kind="throttle", count=2, each_operation=True)
+    chatbot = lc.client("chatbot", account)
+    for call in (chatbot.describe_slack_workspaces, chatbot.get_account_preferences):
+        for _ in range(2):
+            with pytest.raises(ClientError) as exc:
+                call()
+            assert error_code(exc) == "TooManyRequestsException"
+        call()
+        call()
+    (fault,) = lc.control("GET", "faults")[1]["faults"]
+    assert fault["fired_by_operation"] == {"DescribeSlackWorkspaces": 2, "GetAccountPreferences": 2}
+    assert fault["fired"] == 4
+
+
+def test_expired_fails_only_sessions_issued_before_it(lc):
+    account = lc.members[4]
+    stale = lc.client("chatbot", account)  # its session is issued now, before the fault
+    stale.describe_slack_workspaces()
+    lc.add_fault(service="chatbot", account=account, kind="expired")
+    with pytest.raises(ClientError) as exc:
+        stale.describe_slack_workspaces()
+    assert error_code(exc) == "ExpiredTokenException" and http_status(exc) == 403
+    lc.client("chatbot").describe_slack_workspaces()  # the management account's long-term key never expires
+    fresh = lc.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{lc.info['execution_role_name']}",
+        RoleSessionName="fresh",
+        ExternalId=lc.info["external_id"],
+    )["Credentials"]
+    import boto3
+
+    chatbot = boto3.session.Session().client(
+        "chatbot", endpoint_url=lc.endpoint, region_name="us-east-1",
+        aws_access_key_id=fresh["AccessKeyId"], aws_secret_access_key=fresh["SecretAccessKey"],
+        aws_session_token=fresh["SessionToken"],
+    )
+    assert chatbot.describe_slack_workspaces()["SlackWorkspaces"]
+
+
+def test_expired_error_shape_of_query_services(lc):
+    account = lc.members[5]
+    iam = lc.client("iam", account)
+    lc.add_fault(service="iam", account=account, kind="expired", count=1)
+    with pytest.raises(ClientError) as exc:
+        iam.get_role(RoleName=lc.info["execution_role_name"])
+    assert error_code(exc) == "ExpiredToken" and http_status(exc) == 403
+    iam.get_role(RoleName=lc.info["execution_role_name"])
