@@ -7,12 +7,14 @@
 //! the provider reaches it by assuming the execution role with the ExternalId.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig};
 use aws_sdk_organizations::types::AccountStatus;
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::ProviderConfig;
 use crate::error::{Error, Result};
@@ -46,6 +48,10 @@ pub struct AccountContext {
     pub supportapp: aws_sdk_supportapp::Client,
     /// IAM, to check channel roles.
     pub iam: aws_sdk_iam::Client,
+    /// The provider that made these clients, to reach the organization's other
+    /// accounts; `None` for clients made directly with [`AccountContext::new`].
+    organization: Option<Provider>,
+    session: String,
 }
 
 impl AccountContext {
@@ -61,6 +67,8 @@ impl AccountContext {
             iam: aws_sdk_iam::Client::new(&config),
             target,
             config,
+            organization: None,
+            session: "chatops".to_owned(),
         }
     }
 
@@ -76,6 +84,34 @@ impl AccountContext {
             .build();
         aws_sdk_sns::Client::from_conf(config)
     }
+
+    /// Clients acting in `account_id`, another account of the same
+    /// organization, to read what a configuration refers to there (such as an
+    /// SNS topic). The account passes the same checks as a request's target:
+    /// an account outside the organization gives `Error::AccessDenied`.
+    pub async fn in_account(&self, account_id: &str) -> Result<AccountContext> {
+        let provider = self.organization()?;
+        let target = Target {
+            account_id: account_id.to_owned(),
+            ..self.target.clone()
+        };
+        provider.account_context(&target, &self.session).await
+    }
+
+    /// The id of the organization's management account.
+    pub async fn management_account_id(&self) -> Result<String> {
+        self.organization()?.management_account_id().await
+    }
+
+    fn organization(&self) -> Result<&Provider> {
+        self.organization.as_ref().ok_or_else(|| Error::Service {
+            service: "chatops",
+            operation: "organization",
+            message: "internal error: these clients were not made by the provider and cannot reach \
+                      other accounts; please report it"
+                .into(),
+        })
+    }
 }
 
 struct CachedCredentials {
@@ -83,14 +119,25 @@ struct CachedCredentials {
     expires: SystemTime,
 }
 
-/// The central provider: its own AWS configuration and what it caches while warm.
+/// The central provider: its own AWS configuration and what it caches while
+/// warm. Clones share the caches.
+#[derive(Clone)]
 pub struct Provider {
     config: ProviderConfig,
     base: SdkConfig,
     sts: aws_sdk_sts::Client,
     organizations: aws_sdk_organizations::Client,
-    credentials: Mutex<HashMap<String, CachedCredentials>>,
-    memberships: Mutex<HashMap<String, (AccountStatus, Instant)>>,
+    credentials: Arc<Mutex<HashMap<String, CachedCredentials>>>,
+    memberships: Arc<Mutex<HashMap<String, (AccountStatus, Instant)>>>,
+    management_account: Arc<OnceCell<String>>,
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Provider")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Provider {
@@ -163,7 +210,43 @@ impl Provider {
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .build();
-        Ok(AccountContext::new(target.clone(), config))
+        Ok(AccountContext {
+            organization: Some(self.clone()),
+            session: session.to_owned(),
+            ..AccountContext::new(target.clone(), config)
+        })
+    }
+
+    /// The id of the management account of the provider's organization, read
+    /// once per warm Lambda.
+    pub async fn management_account_id(&self) -> Result<String> {
+        self.management_account
+            .get_or_try_init(|| async {
+                let organization = self
+                    .organizations
+                    .describe_organization()
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Error::from_sdk(
+                            "organizations",
+                            "DescribeOrganization",
+                            "the provider's organization",
+                            e,
+                        )
+                    })?;
+                organization
+                    .organization()
+                    .and_then(|o| o.master_account_id())
+                    .map(str::to_owned)
+                    .ok_or_else(|| Error::Service {
+                        service: "organizations",
+                        operation: "DescribeOrganization",
+                        message: "the answer names no management account".into(),
+                    })
+            })
+            .await
+            .cloned()
     }
 
     async fn check_membership(&self, account_id: &str) -> Result<()> {
