@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod change;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod event;
 pub mod handler;
