@@ -35,22 +35,70 @@ SUPPORTAPP_ROLE = "SupportAppChannelRole"
 ADMIN_ROLE = "AdminChannelRole"
 
 
+class SeedError(ValueError):
+    """A seed file that cannot be used, with what is wrong in it."""
+
+
 def load_seed(path: str | None) -> dict[str, Any]:
-    """The default seed overlaid with the keys of `path` (JSON or YAML)."""
+    """The default seed overlaid with the keys of `path` (JSON or YAML), checked."""
     with open(DEFAULT_SEED) as f:
         seed = yaml.safe_load(f)
     if path:
         with open(path) as f:
             text = f.read()
-        override = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        try:
+            override = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as err:
+            raise SeedError(f"{path} is not valid {'JSON' if path.endswith('.json') else 'YAML'}: {err}") from None
+        if override is None:
+            override = {}
         if not isinstance(override, dict):
-            raise ValueError(f"seed file {path} must hold a mapping")
+            raise SeedError(f"seed file {path} must hold a mapping")
         for key, value in override.items():
             if isinstance(value, dict) and isinstance(seed.get(key), dict):
                 seed[key] = {**seed[key], **value}
             else:
                 seed[key] = value
+    check_seed(seed)
     return seed
+
+
+def _account_id(value: Any, where: str) -> str:
+    text = str(value)
+    if not (text.isdigit() and len(text) == 12):
+        raise SeedError(f"{where}: {value!r} is not a 12-digit account id")
+    return text
+
+
+def check_seed(seed: dict[str, Any]) -> None:
+    management = seed.get("management_account")
+    if not isinstance(management, dict):
+        raise SeedError("management_account must be a mapping with an id")
+    _account_id(management.get("id"), "management_account.id")
+    count = seed.get("member_count", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 10_000:
+        raise SeedError(f"member_count must be a whole number from 0 to 10000, not {count!r}")
+    _account_id(seed.get("member_id_start", "100000000001"), "member_id_start")
+    for key in ("members", "outside_accounts"):
+        entries = seed.get(key) or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise SeedError(f"{key} must be a list of {{id, name}} mappings")
+        for i, entry in enumerate(entries):
+            _account_id(entry.get("id"), f"{key}[{i}].id")
+    ids = [str(management["id"])] + [a["id"] for a in member_accounts(seed)]
+    ids += [str(a["id"]) for a in seed.get("outside_accounts") or []]
+    if len(ids) != len(set(ids)):
+        raise SeedError("account ids must be unique across management, members and outside accounts")
+    regions = seed.get("regions")
+    if not isinstance(regions, list) or not regions or not all(isinstance(r, str) and r for r in regions):
+        raise SeedError("regions must be a non-empty list of region names")
+    for key, members in {"execution_role": ("name", "external_id"), "slack": ("team_id", "team_name"), "supportapp": ("management_team_ids",)}.items():
+        value = seed.get(key)
+        if not isinstance(value, dict) or any(m not in value for m in members):
+            raise SeedError(f"{key} must be a mapping with {', '.join(members)}")
+    for key in ("topic_name", "response_bucket"):
+        if not isinstance(seed.get(key), str) or not seed[key]:
+            raise SeedError(f"{key} must be a non-empty string")
 
 
 def member_accounts(seed: dict[str, Any]) -> list[dict[str, str]]:

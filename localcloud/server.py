@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -29,18 +30,30 @@ log = logging.getLogger("localcloud")
 WARM_SERVICES = ("chatbot", "supportapp", "sts", "iam", "sns", "organizations", "s3")
 
 
-def build_app(seed_path: str | None) -> Any:
+def build_app(seed: dict[str, Any]) -> Any:
     """The full WSGI app (moto's dispatcher behind LocalCloudApp), not yet seeded."""
     patches.install()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from localcloud.app import LocalCloudApp
-    from localcloud.seeding import apply_seed, load_seed
+    from localcloud.seeding import apply_seed
 
     inner = DomainDispatcherApplication(create_backend_app)
     for service in WARM_SERVICES:
         inner.app_instances[service] = create_backend_app(service)
-    return LocalCloudApp(inner, load_seed(seed_path), apply_seed)
+    return LocalCloudApp(inner, seed, apply_seed)
+
+
+def port_is_free(port: int) -> bool:
+    """Checked before the slow imports, so a busy port fails at once."""
+    if port == 0:
+        return True
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -57,11 +70,17 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(args.verbose)
     started = time.monotonic()
+    from localcloud.seeding import SeedError, load_seed
+
     try:
-        app = build_app(args.seed)
-    except (OSError, ValueError) as err:
+        seed = load_seed(args.seed)
+    except (OSError, SeedError) as err:
         log.error("cannot load the seed: %s", err)
         return 2
+    if not port_is_free(args.port):
+        log.error("cannot listen on 127.0.0.1:%s: the port is in use", args.port)
+        return 2
+    app = build_app(seed)
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server

@@ -79,11 +79,26 @@ def test_sigint_stops_cleanly_too():
     assert proc.wait(timeout=10) == 0
 
 
-def test_bad_seed_file_and_busy_port_fail_with_a_message(tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("- just\n- a list\n")
+@pytest.mark.parametrize(
+    "name,text,says",
+    [
+        ("list.yaml", "- just\n- a list\n", "mapping"),
+        ("broken.yaml", "member_count: [1,\n", "not valid YAML"),
+        ("broken.json", '{"member_count": ', "not valid JSON"),
+        ("count.yaml", "member_count: many\n", "member_count"),
+        ("dupes.yaml", "members: [{id: '123456789012'}]\n", "unique"),
+        ("shortid.yaml", "outside_accounts: [{id: '12345'}]\n", "12-digit"),
+        ("regions.yaml", "regions: []\n", "regions"),
+    ],
+)
+def test_bad_seed_file_fails_with_a_message(tmp_path, name, text, says):
+    bad = tmp_path / name
+    bad.write_text(text)
     out = subprocess.run([SERVE, "--port", "0", "--seed", str(bad)], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and out.stdout == "" and "seed" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and out.stdout == "" and says in out.stderr and "Traceback" not in out.stderr
+
+
+def test_missing_seed_file_and_busy_port_fail_with_a_message(tmp_path):
     missing = subprocess.run([SERVE, "--seed", str(tmp_path / "missing.yaml")], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "missing.yaml" in missing.stderr
 
