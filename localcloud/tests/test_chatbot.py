@@ -401,3 +401,28 @@ def test_account_preferences(lc):
     out = chatbot.update_account_preferences(UserAuthorizationRequired=True)
     assert out["AccountPreferences"]["UserAuthorizationRequired"] is True
     chatbot.update_account_preferences(UserAuthorizationRequired=False)
+
+
+def test_chime_and_teams_paging(lc, unique):
+    account = lc.members[5]
+    chatbot = lc.client("chatbot", account)
+    role = lc.account(account)["chatbot_role_arn"]
+    chime = [chatbot.create_chime_webhook_configuration(WebhookDescription="d", WebhookUrl=WEBHOOK, SnsTopicArns=[], IamRoleArn=role,
+                                                        ConfigurationName=unique("chime-page"))["WebhookConfiguration"]["ChatConfigurationArn"] for _ in range(3)]
+    teams = [chatbot.create_microsoft_teams_channel_configuration(
+        ChannelId=f"19%3apage{i}%40thread.tacv2", TeamId=lc.info["teams_team_id"], TenantId=lc.info["teams_tenant_id"],
+        IamRoleArn=role, ConfigurationName=unique("teams-page"))["ChannelConfiguration"]["ChatConfigurationArn"] for i in range(3)]
+    pages = list(chatbot.get_paginator("describe_chime_webhook_configurations").paginate(PaginationConfig={"PageSize": 2}))
+    assert len(pages) >= 2 and set(chime) <= {c["ChatConfigurationArn"] for p in pages for c in p["WebhookConfigurations"]}
+    pages = list(chatbot.get_paginator("list_microsoft_teams_channel_configurations").paginate(PaginationConfig={"PageSize": 2}))
+    assert len(pages) >= 2 and set(teams) <= {c["ChatConfigurationArn"] for p in pages for c in p["TeamChannelConfigurations"]}
+
+    with pytest.raises(ClientError) as exc:
+        chatbot.delete_microsoft_teams_configured_team(TeamId=lc.info["teams_team_id"])
+    assert error_code(exc) == "InvalidRequestException"
+    for arn in chime:
+        chatbot.delete_chime_webhook_configuration(ChatConfigurationArn=arn)
+    for arn in teams:
+        chatbot.delete_microsoft_teams_channel_configuration(ChatConfigurationArn=arn)
+    chatbot.delete_microsoft_teams_configured_team(TeamId=lc.info["teams_team_id"])
+    assert chatbot.list_microsoft_teams_configured_teams()["ConfiguredTeams"] == []
