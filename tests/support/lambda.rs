@@ -22,10 +22,20 @@ pub enum Outcome {
     Error(String),
 }
 
+/// When the runtime handed an invocation to the function and when the function answered it.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// `invocation/next` returned the event.
+    pub handed_out: Instant,
+    /// `invocation/{id}/response` or `/error` arrived.
+    pub answered: Instant,
+}
+
 #[derive(Default)]
 struct State {
     pending: VecDeque<(String, Value, u64)>,
-    outcomes: HashMap<String, Outcome>,
+    outcomes: HashMap<String, (Outcome, Timing)>,
+    handed_out: HashMap<String, Instant>,
     init_error: Option<String>,
 }
 
@@ -48,6 +58,12 @@ pub struct LocalLambda {
 impl LocalLambda {
     /// Starts the runtime API and the binary with `env` (plus the Lambda variables).
     pub fn start(env: &[(String, String)]) -> LocalLambda {
+        LocalLambda::start_program(Command::new(env!("CARGO_BIN_EXE_chatops")), env)
+    }
+
+    /// Starts the runtime API and `program`, any Lambda runtime client (such
+    /// as a reference implementation), with `env` plus the Lambda variables.
+    pub fn start_program(mut program: Command, env: &[(String, String)]) -> LocalLambda {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the runtime API");
         let address = listener.local_addr().expect("runtime API address");
         let shared = Arc::new(Shared::default());
@@ -67,7 +83,7 @@ impl LocalLambda {
         ));
         let log = std::fs::File::create(&log_path).expect("creating the function log");
         let started = Instant::now();
-        let process = Command::new(env!("CARGO_BIN_EXE_chatops"))
+        let process = program
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -81,7 +97,7 @@ impl LocalLambda {
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
             .spawn()
-            .expect("starting the chatops binary");
+            .expect("starting the function");
         LocalLambda {
             shared,
             process,
@@ -94,6 +110,11 @@ impl LocalLambda {
     /// Invokes the function with `event` and a deadline `timeout` from now;
     /// returns how the invocation ended (waiting up to `timeout` + 30 s).
     pub fn invoke(&mut self, event: Value, timeout: Duration) -> Outcome {
+        self.invoke_timed(event, timeout).0
+    }
+
+    /// [`LocalLambda::invoke`], with when the event was handed out and answered.
+    pub fn invoke_timed(&mut self, event: Value, timeout: Duration) -> (Outcome, Timing) {
         self.next_id += 1;
         let id = format!("invocation-{}", self.next_id);
         let deadline_ms = (SystemTime::now() + timeout)
@@ -105,8 +126,8 @@ impl LocalLambda {
         self.shared.changed.notify_all();
         let wait_until = Instant::now() + timeout + Duration::from_secs(30);
         loop {
-            if let Some(outcome) = state.outcomes.remove(&id) {
-                return outcome;
+            if let Some(answer) = state.outcomes.remove(&id) {
+                return answer;
             }
             if let Some(error) = &state.init_error {
                 panic!("the function failed to start: {error}\n{}", self.logs());
@@ -129,6 +150,24 @@ impl LocalLambda {
     /// Everything the function wrote to stdout and stderr so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The function's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// The peak resident memory of the function's process so far (VmHWM), in KiB.
+    pub fn peak_memory_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
     }
 }
 
@@ -173,6 +212,7 @@ fn route(
         let mut state = shared.state.lock().expect("runtime state");
         loop {
             if let Some((id, event, deadline)) = state.pending.pop_front() {
+                state.handed_out.insert(id.clone(), Instant::now());
                 let headers = vec![
                     ("content-type".to_owned(), "application/json".to_owned()),
                     ("lambda-runtime-aws-request-id".to_owned(), id),
@@ -195,18 +235,25 @@ fn route(
             state = shared.changed.wait(state).expect("runtime state");
         }
     }
+    let answered = Instant::now();
     let mut state = shared.state.lock().expect("runtime state");
     let parts: Vec<&str> = path.split('/').collect();
+    let mut timing = |id: &str| Timing {
+        handed_out: state.handed_out.remove(id).unwrap_or(answered),
+        answered,
+    };
     match (method, parts.as_slice()) {
         ("POST", ["", "invocation", id, "response"]) => {
+            let timing = timing(id);
             state
                 .outcomes
-                .insert((*id).to_owned(), Outcome::Response(text));
+                .insert((*id).to_owned(), (Outcome::Response(text), timing));
         }
         ("POST", ["", "invocation", id, "error"]) => {
+            let timing = timing(id);
             state
                 .outcomes
-                .insert((*id).to_owned(), Outcome::Error(text));
+                .insert((*id).to_owned(), (Outcome::Error(text), timing));
         }
         ("POST", ["", "init", "error"]) => state.init_error = Some(text),
         _ => return ("404 Not Found", Vec::new(), Vec::new()),

@@ -136,7 +136,19 @@ pub async fn send_with_timeout(
     wrap: fn(&Value) -> Value,
     timeout: Duration,
 ) -> Value {
-    let (url, key) = cloud().response_url().await;
+    send_via(cloud(), lambda, request, wrap, timeout).await
+}
+
+/// [`send_with_timeout`] with the ResponseURL in `cloud`, such as a private
+/// cloud of a test that injects faults.
+pub async fn send_via(
+    cloud: &LocalCloud,
+    lambda: &mut LocalLambda,
+    request: &mut Value,
+    wrap: fn(&Value) -> Value,
+    timeout: Duration,
+) -> Value {
+    let (url, key) = cloud.response_url().await;
     request["ResponseURL"] = json!(url);
     let event = wrap(request);
     let outcome = tokio::task::block_in_place(|| lambda.invoke(event, timeout));
@@ -145,7 +157,7 @@ pub async fn send_with_timeout(
         "invocation failed: {outcome:?}\n{}",
         lambda.logs()
     );
-    cloud().response(&key).await
+    cloud.response(&key).await
 }
 
 /// The identity wrapper: a direct Lambda invocation.
