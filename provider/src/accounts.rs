@@ -157,8 +157,25 @@ impl Provider {
             organizations: aws_sdk_organizations::Client::new(&base),
             config,
             base,
-            credentials: Mutex::new(HashMap::new()),
-            memberships: Mutex::new(HashMap::new()),
+            credentials: Arc::default(),
+            memberships: Arc::default(),
+            management_account: Arc::default(),
+        }
+    }
+
+    /// The SDK configuration of the provider's own account (its credentials,
+    /// region, endpoint and HTTP client).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    /// Records accounts just listed as ACTIVE by Organizations (ListAccounts),
+    /// so that acting in them needs no DescribeAccount call each.
+    pub async fn remember_active_accounts(&self, account_ids: impl IntoIterator<Item = String>) {
+        let now = Instant::now();
+        let mut memberships = self.memberships.lock().await;
+        for account_id in account_ids {
+            memberships.insert(account_id, (AccountStatus::Active, now));
         }
     }
 
@@ -322,8 +339,9 @@ impl Provider {
     }
 
     async fn credentials_for(&self, target: &Target, session: &str) -> Result<Credentials> {
-        let mut cache = self.credentials.lock().await;
-        if let Some(cached) = cache.get(&target.account_id) {
+        // The lock is not held across AssumeRole: a plan assumes roles in many
+        // accounts at once, and one slow call must not hold up the others.
+        if let Some(cached) = self.credentials.lock().await.get(&target.account_id) {
             if cached.expires > SystemTime::now() + CREDENTIALS_REFRESH_MARGIN {
                 return Ok(cached.credentials.clone());
             }
@@ -365,7 +383,7 @@ impl Provider {
             Some(expires),
             "chatops-assume-role",
         );
-        cache.insert(
+        self.credentials.lock().await.insert(
             target.account_id.clone(),
             CachedCredentials {
                 credentials: credentials.clone(),

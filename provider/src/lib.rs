@@ -20,6 +20,7 @@ pub mod event;
 pub mod handler;
 pub mod lambda;
 pub mod lifecycle;
+pub mod plan;
 pub mod logging;
 pub mod properties;
 pub mod resources;

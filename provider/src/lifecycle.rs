@@ -173,7 +173,7 @@ fn defaults_for(provider: &Provider, owner: &Owner) -> Result<[(&'static str, St
 
 /// A replacement must make a new resource before CloudFormation deletes the
 /// old one, so it cannot keep the old one's name in the same account.
-fn refuse_replacement_with_same_key<R: Resource>(
+pub fn refuse_replacement_with_same_key<R: Resource>(
     provider: &Provider,
     owner: &Owner,
     old: &R,

@@ -85,6 +85,15 @@ impl TypeSchema {
         coerce(properties, &self.schema, &self.schema);
     }
 
+    /// Every problem of `properties`, as (property path, what is wrong and what
+    /// it expects) pairs: what `chatops validate` reports one by one.
+    pub fn problems(&self, properties: &Value) -> Vec<(String, String)> {
+        self.validator
+            .iter_errors(properties)
+            .map(|error| self.describe(&error))
+            .collect()
+    }
+
     /// Checks `properties` against the schema; the error names each bad property,
     /// what is wrong with it and what the property expects.
     pub fn validate(&self, properties: &Value) -> Result<()> {

@@ -9,8 +9,11 @@ use clap::{Parser, Subcommand};
 use crate::accounts::Provider;
 use crate::config::ProviderConfig;
 
+mod diff;
 mod invoke;
+mod plan;
 mod schema;
+mod validate;
 
 /// Exit code: everything went as asked.
 pub const EXIT_OK: u8 = 0;
@@ -29,6 +32,9 @@ struct Cli {
 enum Command {
     Invoke(invoke::Invoke),
     Schema(schema::Schema),
+    Plan(plan::Plan),
+    Diff(diff::Diff),
+    Validate(validate::Validate),
 }
 
 /// Parses the command line and runs the command.
@@ -37,6 +43,9 @@ pub async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Invoke(args) => args.execute().await,
         Command::Schema(args) => args.execute(),
+        Command::Plan(args) => args.execute().await,
+        Command::Diff(args) => args.execute(),
+        Command::Validate(args) => args.execute(),
     };
     match result {
         Ok(code) => ExitCode::from(code),

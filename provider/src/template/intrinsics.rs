@@ -248,7 +248,10 @@ impl<'t> Resolver<'t> {
             "AWS::AccountId" => text(&pseudo.account_id),
             "AWS::Region" => text(&pseudo.region),
             "AWS::Partition" => text(&pseudo.partition),
-            "AWS::StackName" => text(&pseudo.stack_name),
+            "AWS::StackName" => match &pseudo.stack_name {
+                Some(name) => text(name),
+                None => Ok(Some(Some(unknown("AWS::StackName", false)))),
+            },
             "AWS::URLSuffix" => text(if pseudo.partition == "aws-cn" {
                 "amazonaws.com.cn"
             } else {

@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 
 mod intrinsics;
 pub mod parameters;
+pub mod validate;
 mod yaml;
 
 pub use intrinsics::Resolver;
@@ -144,8 +145,8 @@ pub struct Pseudo {
     pub region: String,
     /// `AWS::Partition` (`aws`, `aws-cn`, `aws-us-gov`).
     pub partition: String,
-    /// `AWS::StackName`.
-    pub stack_name: String,
+    /// `AWS::StackName`, when known; known after apply otherwise.
+    pub stack_name: Option<String>,
     /// `AWS::StackId`, when the stack exists; known after apply otherwise.
     pub stack_id: Option<String>,
 }
@@ -155,10 +156,18 @@ impl Pseudo {
     /// the partition follows from the region.
     pub fn new(account_id: &str, region: &str, stack_name: &str) -> Self {
         Pseudo {
+            stack_name: Some(stack_name.to_owned()),
+            ..Pseudo::unnamed(account_id, region)
+        }
+    }
+
+    /// The pseudo parameters of a stack whose name is not known.
+    pub fn unnamed(account_id: &str, region: &str) -> Self {
+        Pseudo {
             account_id: account_id.to_owned(),
             region: region.to_owned(),
             partition: partition_of(region).to_owned(),
-            stack_name: stack_name.to_owned(),
+            stack_name: None,
             stack_id: None,
         }
     }
@@ -169,7 +178,10 @@ impl Pseudo {
         self.stack_id.clone().unwrap_or_else(|| {
             format!(
                 "arn:{}:cloudformation:{}:{}:stack/{}/planned",
-                self.partition, self.region, self.account_id, self.stack_name
+                self.partition,
+                self.region,
+                self.account_id,
+                self.stack_name.as_deref().unwrap_or("unnamed")
             )
         })
     }

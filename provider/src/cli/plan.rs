@@ -1,0 +1,362 @@
+//! `chatops plan`: what a template or a StackSet would create, update,
+//! replace or delete in each target account, with a diff of every changed
+//! property and the drift of live resources, before anything is deployed.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use aws_sdk_cloudformation::types::CallAs;
+use futures::FutureExt;
+
+use super::{EXIT_ERROR, EXIT_OK, provider_from_env};
+use crate::accounts::StackArn;
+use crate::plan::compare::Ownership;
+use crate::plan::live::AccountsLive;
+use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
+use crate::plan::{self as planning, Plan as PlanResult, Summary, json, targets, text};
+use crate::template::Template;
+
+/// Show what a template or StackSet would do in each account: create (+), update in place (~),
+/// replace (-/+), delete (-), and drift (!), with a diff of every changed property.
+#[derive(Debug, clap::Args)]
+pub struct Plan {
+    /// The template (JSON or YAML). With --stack-set, defaults to the StackSet's current template.
+    template: Option<PathBuf>,
+    #[command(flatten)]
+    targets: TargetArgs,
+    #[command(flatten)]
+    parameters: ParameterArgs,
+    /// With --org: only the accounts under this organizational unit (or root), at any depth.
+    #[arg(long, value_name = "OU_ID", requires = "org")]
+    ou: Option<String>,
+    /// With --stack-set: SELF, or DELEGATED_ADMIN when running in a delegated administrator
+    /// account of a service-managed StackSet.
+    #[arg(long, value_name = "AS", default_value = "SELF", value_parser = ["SELF", "DELEGATED_ADMIN"])]
+    call_as: String,
+    /// The stack's name in each account: the value of AWS::StackName, and which live resources
+    /// belong to the stack (their chatops:stack-id tag names it), so that those gone from the
+    /// template show as deleted.
+    #[arg(long, value_name = "NAME", conflicts_with = "stack_set")]
+    stack_name: Option<String>,
+    /// The template deployed now (JSON or YAML). Actions are then what CloudFormation will do
+    /// (deployed → TEMPLATE), and live resources that differ from it show as drift. With
+    /// --stack-set, the StackSet's current template is the deployed one.
+    #[arg(long, value_name = "FILE", conflicts_with = "stack_set")]
+    deployed: Option<PathBuf>,
+    /// The stacks' region (default: AWS_REGION). StackSet instances have their own.
+    #[arg(long)]
+    region: Option<String>,
+    /// How many accounts are read at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Which accounts a plan covers: exactly one of these.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct TargetArgs {
+    /// Plan in these accounts (comma-separated 12-digit ids).
+    #[arg(long, value_name = "ID,...")]
+    accounts: Option<String>,
+    /// Plan in every ACTIVE account of the organization.
+    #[arg(long)]
+    org: bool,
+    /// Plan the instances of this StackSet, with its parameters and each instance's overrides
+    /// (read through CloudFormation).
+    #[arg(long, value_name = "NAME")]
+    stack_set: Option<String>,
+}
+
+/// Template parameters, as `chatops plan`, `diff` and `validate` take them.
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct ParameterArgs {
+    /// A parameter value, KEY=VALUE (repeatable); wins over --parameters and the template's Default.
+    #[arg(long = "parameter", short = 'p', value_name = "KEY=VALUE")]
+    parameter: Vec<String>,
+    /// A JSON file of parameter values: {"Key": "Value"} or the CloudFormation CLI form
+    /// [{"ParameterKey": "Key", "ParameterValue": "Value"}].
+    #[arg(long = "parameters", value_name = "FILE")]
+    parameters_file: Option<PathBuf>,
+}
+
+impl ParameterArgs {
+    /// The parameter values given, checked against what `template` declares.
+    pub(super) fn values(&self, template: &Template) -> anyhow::Result<BTreeMap<String, String>> {
+        let mut values = BTreeMap::new();
+        if let Some(path) = &self.parameters_file {
+            values.extend(read_parameter_file(path)?);
+        }
+        for pair in &self.parameter {
+            let (key, value) = pair
+                .split_once('=')
+                .with_context(|| format!("--parameter {pair:?} is not KEY=VALUE"))?;
+            values.insert(key.trim().to_owned(), value.to_owned());
+        }
+        let declared = template.section("Parameters");
+        if let Some(stray) = values.keys().find(|k| !declared.contains_key(*k)) {
+            let names: Vec<&String> = declared.keys().collect();
+            bail!(
+                "{}: a value is given for {stray}, which the template does not declare (it declares: {})",
+                template.source,
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+        }
+        Ok(values)
+    }
+}
+
+fn read_parameter_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read parameters file {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let text_of = |v: &serde_json::Value| crate::template::parameters::scalar_text(v);
+    let mut values = BTreeMap::new();
+    match &value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                let v = text_of(v).with_context(|| {
+                    format!("{}: the value of {key} is not a string", path.display())
+                })?;
+                values.insert(key.clone(), v);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let key = item.get("ParameterKey").and_then(serde_json::Value::as_str);
+                let v = item.get("ParameterValue").and_then(text_of);
+                match (key, v) {
+                    (Some(key), Some(v)) => {
+                        values.insert(key.to_owned(), v);
+                    }
+                    _ => bail!(
+                        "{}: item {index} has no ParameterKey and ParameterValue strings",
+                        path.display()
+                    ),
+                }
+            }
+        }
+        _ => bail!(
+            "{}: parameters are {{\"Key\": \"Value\"}} or [{{\"ParameterKey\": ..., \"ParameterValue\": ...}}]",
+            path.display()
+        ),
+    }
+    Ok(values)
+}
+
+/// How a plan is printed and what the exit code says.
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct OutputArgs {
+    /// Print the plan as JSON (the shape is documented in docs/plan.md).
+    #[arg(long)]
+    json: bool,
+    /// Exit 0 when nothing changes, 2 when something changes or drifted, 1 on an error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// No colours, even on a terminal (NO_COLOR does the same).
+    #[arg(long)]
+    no_color: bool,
+}
+
+impl OutputArgs {
+    /// Prints `plan` and gives the exit code.
+    pub(super) fn finish(&self, plan: &PlanResult) -> anyhow::Result<u8> {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&json::render(plan))?);
+        } else {
+            let color = !self.no_color
+                && text::color_wanted(
+                    std::io::stdout().is_terminal(),
+                    std::env::var_os("NO_COLOR"),
+                );
+            print!("{}", text::render(plan, text::TextOptions { color }));
+        }
+        let summary = Summary::of_plan(plan);
+        Ok(if self.detailed_exitcode {
+            planning::detailed_exit_code(&summary)
+        } else if summary.has_errors() {
+            EXIT_ERROR
+        } else {
+            EXIT_OK
+        })
+    }
+}
+
+/// Reads a template file, with its path in any error.
+pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
+    Template::load(path).with_context(|| format!("in template {}", path.display()))
+}
+
+impl Plan {
+    /// Runs the command.
+    pub async fn execute(self) -> anyhow::Result<u8> {
+        let provider = provider_from_env().await;
+        let region = self.region.clone().unwrap_or_else(|| provider.region());
+        let mut inputs;
+        let mut stack = self.stack_name.clone();
+        let mut targets_list = Vec::new();
+        let mut stack_set_info = None;
+        let call_as = if self.call_as == "DELEGATED_ADMIN" {
+            CallAs::DelegatedAdmin
+        } else {
+            CallAs::SelfValue
+        };
+        if let Some(name) = &self.targets.stack_set {
+            let cloudformation = aws_sdk_cloudformation::Client::new(provider.sdk_config());
+            let stack_set = targets::describe_stack_set(&cloudformation, name, call_as.clone())
+                .await
+                .with_context(|| format!("cannot read StackSet {name}"))?;
+            let template = match &self.template {
+                Some(path) => load_template(path)?,
+                None => stack_set.template.clone(),
+            };
+            let cli = self.parameters.values(&template)?;
+            for instance in &stack_set.instances {
+                let stack_name = instance
+                    .stack_id
+                    .as_deref()
+                    .and_then(|id| StackArn::parse(id).ok())
+                    .map(|arn| arn.name);
+                let mut parameters = stack_set.parameters.clone();
+                parameters.extend(cli.clone());
+                targets_list.push(StackTarget {
+                    account_id: instance.account_id.clone(),
+                    region: instance.region.clone(),
+                    stack_name,
+                    stack_id: instance.stack_id.clone(),
+                    ownership: Ownership::of_stack_set(name, instance.stack_id.clone()),
+                    parameters,
+                    deployed_parameters: stack_set.parameters.clone(),
+                });
+            }
+            inputs = Inputs::new(template, Some(stack_set.template.clone()));
+            stack = Some(format!("StackSet {name}"));
+            stack_set_info = Some((cloudformation, stack_set));
+        } else {
+            let Some(path) = &self.template else {
+                bail!("give the TEMPLATE to plan (only --stack-set can do without one)");
+            };
+            let template = load_template(path)?;
+            let deployed = self.deployed.as_deref().map(load_template).transpose()?;
+            let parameters = self.parameters.values(&template)?;
+            let accounts = match &self.targets.accounts {
+                Some(list) => targets::parse_account_ids(list)?,
+                None => {
+                    let organizations = aws_sdk_organizations::Client::new(provider.sdk_config());
+                    let accounts =
+                        targets::organization_accounts(&organizations, self.ou.as_deref())
+                            .await
+                            .context("cannot list the organization's accounts")?;
+                    provider.remember_active_accounts(accounts.clone()).await;
+                    accounts
+                }
+            };
+            for account_id in accounts {
+                targets_list.push(StackTarget {
+                    account_id,
+                    region: region.clone(),
+                    stack_name: self.stack_name.clone(),
+                    stack_id: None,
+                    ownership: self
+                        .stack_name
+                        .as_deref()
+                        .map(Ownership::of_stack)
+                        .unwrap_or_default(),
+                    parameters: parameters.clone(),
+                    deployed_parameters: parameters.clone(),
+                });
+            }
+            inputs = Inputs::new(template, deployed);
+        }
+        inputs.concurrency = usize::from(self.concurrency);
+        if targets_list.is_empty() {
+            bail!(
+                "no account to plan in (the StackSet has no instances, or the organization unit no ACTIVE account)"
+            );
+        }
+        // A template that cannot be resolved fails the same way everywhere: say it once.
+        run::resolve_stack(&inputs, &targets_list[0])
+            .with_context(|| format!("in template {}", inputs.template.source))?;
+
+        let progress = progress_bar(targets_list.len());
+        let complete_fn;
+        let complete: Option<run::Complete<'_>> = match &stack_set_info {
+            Some((cloudformation, stack_set)) => {
+                let cli = self.parameters.values(&inputs.template)?;
+                let call_as = call_as.clone();
+                complete_fn = move |mut target: StackTarget| {
+                    let cli = cli.clone();
+                    let call_as = call_as.clone();
+                    async move {
+                        let instance = targets::StackInstance {
+                            account_id: target.account_id.clone(),
+                            region: target.region.clone(),
+                            stack_id: target.stack_id.clone(),
+                        };
+                        let overrides = targets::instance_overrides(
+                            cloudformation,
+                            &stack_set.name,
+                            &instance,
+                            call_as,
+                        )
+                        .await?;
+                        // StackSet values < values given here < the instance's overrides.
+                        let mut parameters = stack_set.parameters.clone();
+                        parameters.extend(cli);
+                        parameters.extend(overrides.clone());
+                        target.parameters = parameters;
+                        target.deployed_parameters.extend(overrides);
+                        Ok(target)
+                    }
+                    .boxed()
+                };
+                Some(&complete_fn)
+            }
+            None => None,
+        };
+        let provider_ref: &crate::accounts::Provider = &provider;
+        let accounts = run::plan_all(
+            provider_ref,
+            &inputs,
+            targets_list,
+            complete,
+            || AccountsLive::new(provider_ref, "chatops-plan"),
+            progress.as_ref(),
+        )
+        .await;
+        if let Some(bar) = &progress {
+            bar.finish_and_clear();
+        }
+        let plan = run::assemble(&inputs, stack, accounts);
+        self.output.finish(&plan)
+    }
+}
+
+/// A progress bar on standard error when it is a terminal.
+fn progress_bar(accounts: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(accounts as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "planning {pos}/{len} accounts {wide_bar} {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}

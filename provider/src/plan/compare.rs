@@ -1,0 +1,728 @@
+//! The plan of one resource type in one account: the template's resources
+//! (desired), the deployed template's (when known) and the live ones (when
+//! read), matched by ownership tags and natural key, each change decided by
+//! [`lifecycle::decide`] exactly as a deploy decides it.
+//!
+//! - Without live resources (`chatops diff`), the deployed template is the "before".
+//! - With live resources and no deployed template, live is the "before".
+//! - With both, the action is what CloudFormation will do (deployed → new,
+//!   which is what the Lambda sees), the diff shows live → new, and any
+//!   difference between deployed and live is drift.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::{Action, Drift, PropertyChange, ResourcePlan, Shown};
+use crate::accounts::{Provider, Target};
+use crate::change::{self, Change};
+use crate::lifecycle;
+use crate::properties::{CommonProperties, LOGICAL_ID_TAG, Owner, STACK_ID_TAG};
+use crate::resources::{LiveResource, Resource};
+use crate::schema::TypeSchema;
+use crate::template::{
+    self, KNOWN_AFTER_APPLY, contains_changing_unknown, contains_unknown, unknown_origin,
+};
+
+/// A resource of a template, resolved for one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// Its logical id.
+    pub logical_id: String,
+    /// Its resolved properties.
+    pub properties: Value,
+}
+
+/// A live resource and the account and region it was read in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveAt {
+    /// Where it lives.
+    pub target: Target,
+    /// The resource.
+    pub resource: LiveResource,
+}
+
+/// Which live resources belong to the planned stack, from their managed tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ownership {
+    /// The exact StackId, when known (a StackSet instance's).
+    pub stack_id: Option<String>,
+    /// What every StackId of the stack contains (`:stack/NAME/`), when known.
+    pub stack_id_fragment: Option<String>,
+}
+
+impl Ownership {
+    /// Resources of stack `name` (their StackId holds `:stack/NAME/`).
+    pub fn of_stack(name: &str) -> Self {
+        Ownership {
+            stack_id: None,
+            stack_id_fragment: Some(format!(":stack/{name}/")),
+        }
+    }
+
+    /// Resources of an instance of StackSet `name`, whose stacks are named
+    /// `StackSet-NAME-<id>`; `stack_id` is the instance's, when known.
+    pub fn of_stack_set(name: &str, stack_id: Option<String>) -> Self {
+        Ownership {
+            stack_id,
+            stack_id_fragment: Some(format!(":stack/StackSet-{name}-")),
+        }
+    }
+
+    /// Whether the plan knows which stack is its own.
+    pub fn is_known(&self) -> bool {
+        self.stack_id.is_some() || self.stack_id_fragment.is_some()
+    }
+
+    fn is_ours(&self, stack_tag: &str) -> bool {
+        match (&self.stack_id, &self.stack_id_fragment) {
+            (Some(id), _) => stack_tag == id,
+            (None, Some(fragment)) => stack_tag.contains(fragment.as_str()),
+            (None, None) => false,
+        }
+    }
+
+    /// Who owns a live resource with `tags`.
+    pub fn owner_of(&self, tags: &[crate::properties::Tag]) -> Owned {
+        let tag = |key: &str| tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
+        match (tag(STACK_ID_TAG), tag(LOGICAL_ID_TAG)) {
+            (Some(stack), Some(logical_id)) => {
+                if !self.is_known() {
+                    Owned::Unknown
+                } else if self.is_ours(&stack) {
+                    Owned::Ours(logical_id)
+                } else {
+                    Owned::Other { stack, logical_id }
+                }
+            }
+            _ if !self.is_known() => Owned::Unknown,
+            _ => Owned::Unmanaged,
+        }
+    }
+}
+
+/// Who owns a live resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owned {
+    /// The planned stack, as this logical id.
+    Ours(String),
+    /// Another stack.
+    Other {
+        /// Its StackId.
+        stack: String,
+        /// The logical id there.
+        logical_id: String,
+    },
+    /// Nobody: it was not made through this provider.
+    Unmanaged,
+    /// The plan does not know its own stack, so it cannot tell.
+    Unknown,
+}
+
+/// What the comparison of one account needs besides the resources.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The provider (its region is the default Region; its admin accounts
+    /// decide which AccountId a stack may name).
+    pub provider: &'a Provider,
+    /// The StackId of the planned stack (real, or of the right form).
+    pub stack_id: &'a str,
+    /// Which live resources are the stack's.
+    pub ownership: &'a Ownership,
+    /// Values never to show (NoEcho parameters).
+    pub secrets: &'a [String],
+    /// Every logical id of the new template, whatever its type.
+    pub template_logical_ids: &'a BTreeSet<String>,
+}
+
+/// The account and region a resource with `properties` is made in, as the
+/// deploy works it out.
+pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<Target, String> {
+    let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
+    let mut value = template::replace_unknowns(properties, &placeholder);
+    TypeSchema::cached::<R>().coerce(&mut value);
+    let common: CommonProperties = serde_json::from_value(value).unwrap_or_default();
+    let unknown = |v: &Option<String>| v.as_deref() == Some(KNOWN_AFTER_APPLY);
+    if unknown(&common.account_id) || unknown(&common.region) {
+        return Err(
+            "AccountId or Region is known only after apply, so the plan cannot tell where the \
+             resource is made; use parameters or pseudo parameters there"
+                .to_owned(),
+        );
+    }
+    scope
+        .provider
+        .target(scope.stack_id, &common)
+        .map_err(|e| e.to_string())
+}
+
+/// The default target of the stack: its account, the provider's region.
+fn stack_target(scope: &Scope<'_>) -> Option<Target> {
+    scope
+        .provider
+        .target(scope.stack_id, &CommonProperties::default())
+        .ok()
+}
+
+/// A resource of the template, read for the comparison.
+struct Prepared<R> {
+    logical_id: String,
+    /// Coerced properties, unknowns kept.
+    properties: Value,
+    owner: Owner,
+    key: Option<String>,
+    target: Option<Target>,
+    parsed: Option<R>,
+    problem: Option<String>,
+}
+
+fn prepare<R: Resource>(scope: &Scope<'_>, desired: &Desired, check: bool) -> Prepared<R> {
+    let schema = TypeSchema::cached::<R>();
+    let mut properties = desired.properties.clone();
+    schema.coerce(&mut properties);
+    let mut problems = Vec::new();
+    if check {
+        let found = template::validate::problems_of::<R>(&properties);
+        if !found.is_empty() {
+            problems.push(format!("invalid property {}", found.join("; ")));
+        }
+    }
+    let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
+    let parsed: Option<R> =
+        serde_json::from_value(template::replace_unknowns(&properties, &placeholder)).ok();
+    let key = parsed
+        .as_ref()
+        .map(R::natural_key)
+        .filter(|key| !key.contains(KNOWN_AFTER_APPLY));
+    let target = match target_of::<R>(scope, &properties) {
+        Ok(target) => Some(target),
+        Err(problem) => {
+            problems.push(problem);
+            stack_target(scope)
+        }
+    };
+    Prepared {
+        logical_id: desired.logical_id.clone(),
+        owner: Owner {
+            stack_id: scope.stack_id.to_owned(),
+            logical_id: desired.logical_id.clone(),
+        },
+        properties,
+        key,
+        target,
+        parsed,
+        problem: (!problems.is_empty()).then(|| problems.join("; ")),
+    }
+}
+
+/// Compares the resources of type `R`: `desired` from the new template,
+/// `deployed` from the deployed template (when there is one), `live` as read
+/// in the account (`None` for an offline diff of two templates).
+pub fn compare<R: Resource>(
+    scope: &Scope<'_>,
+    desired: &[Desired],
+    deployed: Option<&[Desired]>,
+    live: Option<&[LiveAt]>,
+) -> Vec<ResourcePlan> {
+    let new: Vec<Prepared<R>> = desired.iter().map(|d| prepare(scope, d, true)).collect();
+    let old: Option<Vec<Prepared<R>>> =
+        deployed.map(|list| list.iter().map(|d| prepare(scope, d, false)).collect());
+    let old_of = |logical_id: &str| {
+        old.as_ref()
+            .and_then(|list| list.iter().find(|p| p.logical_id == logical_id))
+    };
+    let mut plans = Vec::new();
+    match live {
+        None => {
+            for n in &new {
+                plans.push(offline(scope, n, old_of(&n.logical_id)));
+            }
+            for d in old.iter().flatten() {
+                if !new.iter().any(|n| n.logical_id == d.logical_id) {
+                    plans.push(delete_plan::<R>(
+                        scope,
+                        &d.logical_id,
+                        d.key.clone(),
+                        None,
+                        &d.properties,
+                    ));
+                }
+            }
+        }
+        Some(live) => {
+            let mut claimed = vec![false; live.len()];
+            for n in &new {
+                plans.push(online(scope, n, old_of(&n.logical_id), live, &mut claimed));
+            }
+            for d in old.iter().flatten() {
+                if new.iter().any(|n| n.logical_id == d.logical_id) {
+                    continue;
+                }
+                let found = find_current(scope, d, None, live, &claimed);
+                if let Some(index) = found {
+                    claimed[index] = true;
+                }
+                let (physical_id, properties) = match found {
+                    Some(index) => (
+                        Some(live[index].resource.physical_id.clone()),
+                        &live[index].resource.properties,
+                    ),
+                    None => (None, &d.properties),
+                };
+                plans.push(delete_plan::<R>(
+                    scope,
+                    &d.logical_id,
+                    d.key.clone(),
+                    physical_id,
+                    properties,
+                ));
+            }
+            for (index, item) in live.iter().enumerate() {
+                if claimed[index] {
+                    continue;
+                }
+                if let Owned::Ours(logical_id) = scope.ownership.owner_of(&item.resource.tags) {
+                    if !scope.template_logical_ids.contains(&logical_id) {
+                        plans.push(delete_plan::<R>(
+                            scope,
+                            &logical_id,
+                            Some(item.resource.natural_key.clone()),
+                            Some(item.resource.physical_id.clone()),
+                            &item.resource.properties,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    flag_keys_still_held(&mut plans);
+    plans
+}
+
+/// A create whose natural key a resource being deleted still holds fails:
+/// CloudFormation creates the new resource before it deletes the old one.
+fn flag_keys_still_held(plans: &mut [ResourcePlan]) {
+    let deleted: Vec<(String, String)> = plans
+        .iter()
+        .filter(|p| p.action == Action::Delete)
+        .filter_map(|p| Some((p.natural_key.clone()?, p.logical_id.clone())))
+        .collect();
+    for plan in plans.iter_mut().filter(|p| p.action == Action::Create) {
+        let Some(key) = &plan.natural_key else {
+            continue;
+        };
+        if let Some((_, holder)) = deleted.iter().find(|(k, _)| k == key) {
+            plan.problem.get_or_insert_with(|| {
+                format!(
+                    "the create will fail: {key:?} is still held by {holder} of this stack, which \
+                     CloudFormation deletes only after creating {}; keep the old logical id, or \
+                     remove {holder} in one deploy and add {} in the next",
+                    plan.logical_id, plan.logical_id
+                )
+            });
+        }
+    }
+}
+
+/// `decide` as the deploy runs it.
+fn decide<R: Resource>(scope: &Scope<'_>, owner: &Owner, old: &Value, new: &Value) -> Change {
+    lifecycle::decide::<R>(scope.provider, owner, old, new)
+        .unwrap_or_else(|_| change::decide(old, new, R::CREATE_ONLY, R::UNORDERED))
+}
+
+fn offline<R: Resource>(
+    scope: &Scope<'_>,
+    n: &Prepared<R>,
+    d: Option<&Prepared<R>>,
+) -> ResourcePlan {
+    let Some(d) = d else {
+        return create_plan(scope, n);
+    };
+    let decided = decide::<R>(scope, &n.owner, &d.properties, &n.properties);
+    let mut plan = changed_plan(scope, n, &decided, &d.properties, None);
+    if plan.problem.is_none() {
+        plan.problem = replacement_problem(scope, n, d.parsed.as_ref(), &decided);
+    }
+    plan
+}
+
+fn online<R: Resource>(
+    scope: &Scope<'_>,
+    n: &Prepared<R>,
+    d: Option<&Prepared<R>>,
+    live: &[LiveAt],
+    claimed: &mut [bool],
+) -> ResourcePlan {
+    let Some(index) = find_current(scope, n, d, live, claimed) else {
+        return match d {
+            None => create_plan(scope, n),
+            Some(d) => deleted_outside(scope, n, d),
+        };
+    };
+    let current = &live[index];
+    match scope.ownership.owner_of(&current.resource.tags) {
+        Owned::Ours(logical_id) if logical_id != n.logical_id => {
+            let mut plan = create_plan(scope, n);
+            if scope.template_logical_ids.contains(&logical_id) {
+                plan.problem.get_or_insert_with(|| {
+                    format!(
+                        "the create will fail: {:?} is already used by {logical_id} of this stack; \
+                         give each resource its own",
+                        current.resource.natural_key
+                    )
+                });
+            }
+            return plan;
+        }
+        Owned::Other { stack, logical_id } => {
+            let mut plan = create_plan(scope, n);
+            plan.problem.get_or_insert_with(|| {
+                format!(
+                    "the create will fail: a {} {:?} already exists in account {}, owned by {logical_id} \
+                     of stack {stack}; choose another name, or delete it there",
+                    R::TYPE_NAME,
+                    current.resource.natural_key,
+                    current.target.account_id
+                )
+            });
+            return plan;
+        }
+        Owned::Unmanaged => {
+            let mut plan = create_plan(scope, n);
+            plan.problem.get_or_insert_with(|| {
+                format!(
+                    "the create will fail: a {} {:?} already exists in account {} and was not made \
+                     through this provider; choose another name, or delete it",
+                    R::TYPE_NAME,
+                    current.resource.natural_key,
+                    current.target.account_id
+                )
+            });
+            return plan;
+        }
+        Owned::Ours(_) | Owned::Unknown => {}
+    }
+    claimed[index] = true;
+    let live_properties = &current.resource.properties;
+    let unchanged_source = |name: &str| match d {
+        None => true,
+        Some(d) => d.properties.get(name) == n.properties.get(name),
+    };
+    let new_for_live =
+        without_write_only::<R>(&settle::<R>(&n.properties, live_properties, |name| {
+            unchanged_source(name)
+                && !n
+                    .properties
+                    .get(name)
+                    .is_some_and(contains_changing_unknown)
+        }));
+    let against_live = decide::<R>(scope, &n.owner, live_properties, &new_for_live);
+    let (decided, drift) = match d {
+        None => (against_live.clone(), None),
+        Some(d) => {
+            let decided = decide::<R>(scope, &n.owner, &d.properties, &n.properties);
+            let deployed_for_live =
+                without_write_only::<R>(&settle::<R>(&d.properties, live_properties, |_| true));
+            let drift = decide::<R>(scope, &n.owner, &deployed_for_live, live_properties);
+            let drift = (drift != Change::NoChange).then(|| {
+                Drift::Modified(property_changes::<R>(
+                    scope,
+                    drift.changed(),
+                    &deployed_for_live,
+                    live_properties,
+                    &[],
+                ))
+            });
+            (decided, drift)
+        }
+    };
+    let mut plan = changed_plan(scope, n, &decided, live_properties, Some(&against_live));
+    plan.physical_id = Some(current.resource.physical_id.clone());
+    if plan.natural_key.is_none() {
+        plan.natural_key = Some(current.resource.natural_key.clone());
+    }
+    plan.drift = drift;
+    if plan.problem.is_none() {
+        let old_parsed = d.and_then(|d| d.parsed.clone()).or_else(|| {
+            let mut value = live_properties.clone();
+            TypeSchema::cached::<R>().coerce(&mut value);
+            serde_json::from_value(value).ok()
+        });
+        plan.problem = replacement_problem(scope, n, old_parsed.as_ref(), &decided);
+    }
+    plan
+}
+
+/// The live resource that is `n` now: the one its stack tagged with its
+/// logical id, else the one with its natural key (or the deployed one's).
+fn find_current<R: Resource>(
+    scope: &Scope<'_>,
+    n: &Prepared<R>,
+    d: Option<&Prepared<R>>,
+    live: &[LiveAt],
+    claimed: &[bool],
+) -> Option<usize> {
+    let free = |index: &usize| !claimed[*index];
+    let indices = || (0..live.len()).filter(free);
+    let ours = |index: &usize| {
+        scope.ownership.owner_of(&live[*index].resource.tags) == Owned::Ours(n.logical_id.clone())
+    };
+    let keyed = |key: &Option<String>, target: &Option<Target>, index: &usize| {
+        let item = &live[*index];
+        key.as_deref() == Some(item.resource.natural_key.as_str())
+            && target.as_ref() == Some(&item.target)
+    };
+    indices()
+        .find(|i| ours(i) && keyed(&n.key, &n.target, i))
+        .or_else(|| indices().find(ours))
+        .or_else(|| indices().find(|i| keyed(&n.key, &n.target, i)))
+        .or_else(|| d.and_then(|d| indices().find(|i| keyed(&d.key, &d.target, i))))
+}
+
+/// The deployed resource is gone from the account.
+fn deleted_outside<R: Resource>(
+    scope: &Scope<'_>,
+    n: &Prepared<R>,
+    d: &Prepared<R>,
+) -> ResourcePlan {
+    let decided = decide::<R>(scope, &n.owner, &d.properties, &n.properties);
+    let mut plan = changed_plan(scope, n, &decided, &d.properties, None);
+    plan.drift = Some(Drift::Deleted);
+    if plan.action == Action::Update {
+        plan.problem.get_or_insert_with(|| {
+            "the update will fail: the resource was deleted outside the template; \
+             remove it from the template and deploy, then add it back"
+                .to_owned()
+        });
+    }
+    plan
+}
+
+fn create_plan<R: Resource>(scope: &Scope<'_>, n: &Prepared<R>) -> ResourcePlan {
+    let names: Vec<String> = n
+        .properties
+        .as_object()
+        .map(|m| m.keys().filter(|k| *k != "ServiceToken").cloned().collect())
+        .unwrap_or_default();
+    ResourcePlan {
+        logical_id: n.logical_id.clone(),
+        type_name: R::TYPE_NAME.to_owned(),
+        natural_key: n.key.clone(),
+        physical_id: None,
+        action: Action::Create,
+        changes: property_changes::<R>(scope, &names, &Value::Null, &n.properties, &[]),
+        drift: None,
+        problem: n.problem.clone(),
+    }
+}
+
+fn delete_plan<R: Resource>(
+    scope: &Scope<'_>,
+    logical_id: &str,
+    natural_key: Option<String>,
+    physical_id: Option<String>,
+    before: &Value,
+) -> ResourcePlan {
+    let names: Vec<String> = before
+        .as_object()
+        .map(|m| m.keys().filter(|k| *k != "ServiceToken").cloned().collect())
+        .unwrap_or_default();
+    ResourcePlan {
+        logical_id: logical_id.to_owned(),
+        type_name: R::TYPE_NAME.to_owned(),
+        natural_key,
+        physical_id,
+        action: Action::Delete,
+        changes: property_changes::<R>(scope, &names, before, &Value::Null, &[]),
+        drift: None,
+        problem: None,
+    }
+}
+
+/// The plan of `n` given the decision, showing `before` → `n` for the changed
+/// properties (plus those that differ from live, which an update also sets).
+fn changed_plan<R: Resource>(
+    scope: &Scope<'_>,
+    n: &Prepared<R>,
+    decided: &Change,
+    before: &Value,
+    against_live: Option<&Change>,
+) -> ResourcePlan {
+    let (action, reasons) = match decided {
+        Change::NoChange => (Action::NoChange, Vec::new()),
+        Change::UpdateInPlace { .. } => (Action::Update, Vec::new()),
+        Change::Replacement { reasons, .. } => (
+            Action::Replace {
+                reasons: reasons.clone(),
+            },
+            reasons.clone(),
+        ),
+    };
+    let changes = if action.is_change() {
+        let mut names: Vec<String> = decided.changed().to_vec();
+        if let Some(live) = against_live {
+            names.extend(live.changed().iter().cloned());
+        }
+        names.sort();
+        names.dedup();
+        property_changes::<R>(scope, &names, before, &n.properties, &reasons)
+    } else {
+        Vec::new()
+    };
+    ResourcePlan {
+        logical_id: n.logical_id.clone(),
+        type_name: R::TYPE_NAME.to_owned(),
+        natural_key: n.key.clone(),
+        physical_id: None,
+        action,
+        changes,
+        drift: None,
+        problem: n.problem.clone(),
+    }
+}
+
+/// A replacement is made before the old resource is deleted: with the same
+/// natural key in the same account the deploy refuses it.
+fn replacement_problem<R: Resource>(
+    scope: &Scope<'_>,
+    n: &Prepared<R>,
+    old: Option<&R>,
+    decided: &Change,
+) -> Option<String> {
+    let Change::Replacement { reasons, .. } = decided else {
+        return None;
+    };
+    let (Some(old), Some(new)) = (old, n.parsed.as_ref()) else {
+        return None;
+    };
+    lifecycle::refuse_replacement_with_same_key(scope.provider, &n.owner, old, new, reasons)
+        .err()
+        .map(|e| format!("the replacement will fail: {e}"))
+}
+
+/// `properties` where each top-level value holding a value known only after
+/// apply is replaced by the live one, when `stable` says its source does not
+/// change and the live value fits around the unknown parts.
+fn settle<R: Resource>(properties: &Value, live: &Value, stable: impl Fn(&str) -> bool) -> Value {
+    let Value::Object(map) = properties else {
+        return properties.clone();
+    };
+    let settled: Map<String, Value> = map
+        .iter()
+        .map(|(name, value)| {
+            let is_set = R::UNORDERED.contains(&name.as_str());
+            let live_value = live.get(name);
+            if contains_unknown(value) && stable(name) && fits(value, live_value, is_set) {
+                (name.clone(), live_value.cloned().unwrap_or(Value::Null))
+            } else {
+                (name.clone(), value.clone())
+            }
+        })
+        .collect();
+    Value::Object(settled)
+}
+
+/// Whether `live` can be what `pattern` (with unknown parts) resolves to.
+fn fits(pattern: &Value, live: Option<&Value>, is_set: bool) -> bool {
+    if unknown_origin(pattern).is_some() {
+        return live.is_some_and(|l| !l.is_null());
+    }
+    let Some(live) = live else {
+        return false;
+    };
+    match (pattern, live) {
+        (Value::Object(p), Value::Object(l)) => {
+            p.len() == l.len() && p.iter().all(|(k, v)| fits(v, l.get(k), false))
+        }
+        (Value::Array(p), Value::Array(l)) if p.len() == l.len() => {
+            if !is_set {
+                return p.iter().zip(l).all(|(a, b)| fits(a, Some(b), false));
+            }
+            let mut remaining: Vec<&Value> = l.iter().collect();
+            for known in p.iter().filter(|v| !contains_unknown(v)) {
+                match remaining.iter().position(|r| fits(known, Some(r), false)) {
+                    Some(at) => {
+                        remaining.remove(at);
+                    }
+                    None => return false,
+                }
+            }
+            true
+        }
+        (p, l) => scalar_text(p).is_some() && scalar_text(p) == scalar_text(l),
+    }
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    template::parameters::scalar_text(value)
+}
+
+fn without_write_only<R: Resource>(properties: &Value) -> Value {
+    let mut properties = properties.clone();
+    if let Some(map) = properties.as_object_mut() {
+        for name in R::WRITE_ONLY {
+            map.remove(*name);
+        }
+    }
+    properties
+}
+
+/// The changes of `names` from `before` to `after`, leaving out those that
+/// only look different (a set in another order), never showing secrets.
+fn property_changes<R: Resource>(
+    scope: &Scope<'_>,
+    names: &[String],
+    before: &Value,
+    after: &Value,
+    reasons: &[String],
+) -> Vec<PropertyChange> {
+    names
+        .iter()
+        .filter(|name| name.as_str() != "ServiceToken")
+        .filter_map(|name| {
+            let is_set = R::UNORDERED.contains(&name.as_str());
+            let old = before.get(name);
+            let new = after.get(name);
+            let write_only = R::WRITE_ONLY.contains(&name.as_str());
+            if !write_only && change::normalized(old, is_set) == change::normalized(new, is_set) {
+                return None;
+            }
+            Some(PropertyChange {
+                name: name.clone(),
+                before: shown::<R>(scope, name, old),
+                after: shown::<R>(scope, name, new),
+                forces_replacement: reasons.contains(name),
+            })
+        })
+        .collect()
+}
+
+/// How a value may be shown: secrets never are.
+fn shown<R: Resource>(scope: &Scope<'_>, name: &str, value: Option<&Value>) -> Shown {
+    let is_set = R::UNORDERED.contains(&name);
+    let Some(value) = change::normalized(value, is_set) else {
+        return Shown::Absent;
+    };
+    if R::WRITE_ONLY.contains(&name) || holds_secret(&value, scope.secrets) {
+        return Shown::Sensitive;
+    }
+    if unknown_origin(&value).is_some() {
+        return Shown::KnownAfterApply;
+    }
+    if contains_unknown(&value) {
+        let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
+        return Shown::Value(template::replace_unknowns(&value, &placeholder));
+    }
+    Shown::Value(value)
+}
+
+fn holds_secret(value: &Value, secrets: &[String]) -> bool {
+    match value {
+        Value::String(text) => secrets
+            .iter()
+            .any(|s| !s.is_empty() && text.contains(s.as_str())),
+        Value::Array(items) => items.iter().any(|v| holds_secret(v, secrets)),
+        Value::Object(map) => map.values().any(|v| holds_secret(v, secrets)),
+        _ => false,
+    }
+}

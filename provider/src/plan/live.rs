@@ -1,0 +1,90 @@
+//! Where a plan reads live resources from: the accounts themselves (through
+//! the provider's execution role), or, in tests, a fixed list.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use tokio::sync::Mutex;
+
+use crate::accounts::{AccountContext, Provider, Target};
+use crate::error::Result;
+use crate::resources::{LiveResource, Resource};
+
+/// Reads every live resource of a type in one account and region.
+pub trait LiveSource: Send + Sync {
+    /// The live resources of type `R` in `target`.
+    fn list<R: Resource>(
+        &self,
+        target: &Target,
+    ) -> impl Future<Output = Result<Vec<LiveResource>>> + Send;
+}
+
+/// Reads the accounts through the provider: assumes the execution role once
+/// per account and region, then calls each type's `list`.
+pub struct AccountsLive<'a> {
+    provider: &'a Provider,
+    session: String,
+    contexts: Mutex<HashMap<Target, AccountContext>>,
+}
+
+impl<'a> AccountsLive<'a> {
+    /// Reads through `provider`; `session` names the plan in CloudTrail.
+    pub fn new(provider: &'a Provider, session: &str) -> Self {
+        AccountsLive {
+            provider,
+            session: session.to_owned(),
+            contexts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn context(&self, target: &Target) -> Result<AccountContext> {
+        if let Some(ctx) = self.contexts.lock().await.get(target) {
+            return Ok(ctx.clone());
+        }
+        let ctx = self.provider.account_context(target, &self.session).await?;
+        self.contexts
+            .lock()
+            .await
+            .insert(target.clone(), ctx.clone());
+        Ok(ctx)
+    }
+}
+
+impl LiveSource for AccountsLive<'_> {
+    async fn list<R: Resource>(&self, target: &Target) -> Result<Vec<LiveResource>> {
+        let ctx = self.context(target).await?;
+        R::list(&ctx).await
+    }
+}
+
+/// Live resources given up front, by type name: for tests and offline checks.
+#[derive(Debug, Clone, Default)]
+pub struct FixedLive {
+    resources: HashMap<(String, String), Vec<LiveResource>>,
+}
+
+impl FixedLive {
+    /// No live resources at all.
+    pub fn new() -> Self {
+        FixedLive::default()
+    }
+
+    /// Adds `resource` of `type_name` in `account_id`.
+    pub fn with(mut self, account_id: &str, type_name: &str, resource: LiveResource) -> Self {
+        self.resources
+            .entry((account_id.to_owned(), type_name.to_owned()))
+            .or_default()
+            .push(resource);
+        self
+    }
+}
+
+impl LiveSource for FixedLive {
+    async fn list<R: Resource>(&self, target: &Target) -> Result<Vec<LiveResource>> {
+        Ok(self
+            .resources
+            .get(&(target.account_id.clone(), R::TYPE_NAME.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+}

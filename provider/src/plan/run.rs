@@ -1,0 +1,441 @@
+//! Planning stacks: each target account's template resolved with its
+//! parameters, its live resources read type by type, compared; accounts
+//! planned concurrently with a bound, throttled accounts retried, and one
+//! account's failure reported in its place without stopping the others.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::{StreamExt, stream};
+use serde_json::Value;
+
+use super::compare::{self, Desired, LiveAt, Ownership, Scope};
+use super::live::LiveSource;
+use super::{AccountPlan, Plan, ResourcePlan};
+use crate::accounts::{Provider, Target};
+use crate::error::{Error, Result};
+use crate::for_each_type;
+use crate::resources::{self, Resource};
+use crate::template::{Pseudo, ResolveOptions, Resolver, Template};
+
+/// Accounts planned at once unless told otherwise: enough to hide latency,
+/// few enough to stay under the services' request rates.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// How often an account whose reads stay throttled (after the SDK's own
+/// retries) is tried again.
+pub const DEFAULT_THROTTLE_RETRIES: u32 = 3;
+
+/// One stack to plan: an account and region, its parameters, and how its
+/// resources are recognised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackTarget {
+    /// The account the stack is in.
+    pub account_id: String,
+    /// The stack's region.
+    pub region: String,
+    /// The stack's name (`AWS::StackName`), when known.
+    pub stack_name: Option<String>,
+    /// The stack's StackId, when it exists.
+    pub stack_id: Option<String>,
+    /// Which live resources are the stack's.
+    pub ownership: Ownership,
+    /// Parameter values of the new template; names it does not declare are ignored.
+    pub parameters: BTreeMap<String, String>,
+    /// Parameter values of the deployed template; names it does not declare are ignored.
+    pub deployed_parameters: BTreeMap<String, String>,
+}
+
+impl StackTarget {
+    fn pseudo(&self) -> Pseudo {
+        let mut pseudo = Pseudo::unnamed(&self.account_id, &self.region);
+        pseudo.stack_name = self.stack_name.clone();
+        pseudo.stack_id = self.stack_id.clone();
+        pseudo
+    }
+}
+
+/// The templates of a plan and how it runs.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The template to plan.
+    pub template: Template,
+    /// The template deployed now, when known: drift is measured against it,
+    /// and resources it has that the new one lacks are deleted.
+    pub deployed: Option<Template>,
+    /// Accounts planned at once.
+    pub concurrency: usize,
+    /// Retries of an account whose reads stay throttled.
+    pub throttle_retries: u32,
+    /// The first delay before such a retry (doubled each time).
+    pub retry_delay: Duration,
+    /// A parameter with neither a value nor a default is known only after
+    /// apply instead of an error (`chatops diff`: it is the same in both templates).
+    pub missing_parameters_unknown: bool,
+}
+
+impl Inputs {
+    /// Inputs with the default concurrency and retries.
+    pub fn new(template: Template, deployed: Option<Template>) -> Self {
+        Inputs {
+            template,
+            deployed,
+            concurrency: DEFAULT_CONCURRENCY,
+            throttle_retries: DEFAULT_THROTTLE_RETRIES,
+            retry_delay: Duration::from_millis(500),
+            missing_parameters_unknown: false,
+        }
+    }
+}
+
+/// The custom resources of one stack, resolved, by type.
+#[derive(Debug, Default)]
+pub struct ResolvedStack {
+    /// The new template's resources of this provider's types.
+    pub desired: BTreeMap<String, Vec<Desired>>,
+    /// The deployed template's, when there is one.
+    pub deployed: Option<BTreeMap<String, Vec<Desired>>>,
+    /// Values never to show.
+    pub secrets: Vec<String>,
+    /// Every logical id of the new template.
+    pub logical_ids: BTreeSet<String>,
+}
+
+fn declared_only(
+    template: &Template,
+    values: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let declared = template.section("Parameters");
+    values
+        .iter()
+        .filter(|(name, _)| declared.contains_key(*name))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn custom_resources(resolver: &Resolver<'_>) -> Result<BTreeMap<String, Vec<Desired>>> {
+    let ours = resources::type_names();
+    let mut by_type: BTreeMap<String, Vec<Desired>> = BTreeMap::new();
+    for (logical_id, type_name) in resolver.template().resource_types() {
+        if !ours.contains(&type_name) {
+            continue;
+        }
+        if let Some(resource) = resolver.resource(logical_id)? {
+            by_type
+                .entry(type_name.to_owned())
+                .or_default()
+                .push(Desired {
+                    logical_id: resource.logical_id,
+                    properties: crate::template::validate::without_service_token(
+                        &resource.properties,
+                    ),
+                });
+        }
+    }
+    Ok(by_type)
+}
+
+/// Resolves the new (and deployed) template for `target`.
+pub fn resolve_stack(inputs: &Inputs, target: &StackTarget) -> Result<ResolvedStack> {
+    let pseudo = target.pseudo();
+    let options = || ResolveOptions {
+        missing_parameters_unknown: inputs.missing_parameters_unknown,
+        changing_resources: None,
+    };
+    let parameters = declared_only(&inputs.template, &target.parameters);
+    let first = inputs
+        .template
+        .resolver(pseudo.clone(), &parameters, options())?;
+    let mut secrets = first.secrets().to_vec();
+    let (new, deployed) = match &inputs.deployed {
+        None => (first, None),
+        Some(deployed_template) => {
+            let deployed_parameters = declared_only(deployed_template, &target.deployed_parameters);
+            let deployed =
+                deployed_template.resolver(pseudo.clone(), &deployed_parameters, options())?;
+            secrets.extend(deployed.secrets().iter().cloned());
+            let changing = inputs
+                .template
+                .changing_resources(&first, deployed_template, &deployed);
+            let new = inputs.template.resolver(
+                pseudo,
+                &parameters,
+                ResolveOptions {
+                    changing_resources: Some(changing),
+                    ..options()
+                },
+            )?;
+            (new, Some(custom_resources(&deployed)?))
+        }
+    };
+    Ok(ResolvedStack {
+        desired: custom_resources(&new)?,
+        deployed,
+        secrets,
+        logical_ids: inputs
+            .template
+            .section("Resources")
+            .keys()
+            .cloned()
+            .collect(),
+    })
+}
+
+/// Plans one stack against the live resources `live` reads.
+pub async fn plan_stack<S: LiveSource>(
+    provider: &Provider,
+    inputs: &Inputs,
+    target: &StackTarget,
+    live: &S,
+) -> Result<Vec<ResourcePlan>> {
+    let resolved = resolve_stack(inputs, target)?;
+    let stack_id = target.pseudo().stack_arn();
+    let scope = Scope {
+        provider,
+        stack_id: &stack_id,
+        ownership: &target.ownership,
+        secrets: &resolved.secrets,
+        template_logical_ids: &resolved.logical_ids,
+    };
+    // Without a deployed template, a type gone from the template may still
+    // have resources the stack owns: read every type when ownership is known.
+    let read_all = resolved.deployed.is_none() && target.ownership.is_known();
+    let mut plans = Vec::new();
+    macro_rules! plan_if_present {
+        ($ty:path) => {
+            let name = <$ty as Resource>::TYPE_NAME;
+            let desired = resolved.desired.get(name);
+            let deployed = resolved.deployed.as_ref().map(|d| d.get(name));
+            let present = desired.is_some() || deployed.flatten().is_some();
+            if present || read_all {
+                let empty = Vec::new();
+                let deployed = deployed.map(|d| d.unwrap_or(&empty).as_slice());
+                plans.extend(
+                    plan_type::<$ty, S>(&scope, desired.unwrap_or(&empty), deployed, live).await?,
+                );
+            }
+        };
+    }
+    for_each_type!(plan_if_present);
+    plans.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+    Ok(plans)
+}
+
+/// Reads the live resources of `R` wherever the stack's resources of that
+/// type are made, and compares.
+async fn plan_type<R: Resource, S: LiveSource>(
+    scope: &Scope<'_>,
+    desired: &[Desired],
+    deployed: Option<&[Desired]>,
+    live: &S,
+) -> Result<Vec<ResourcePlan>> {
+    let mut targets: Vec<Target> = Vec::new();
+    if let Ok(stack_target) = compare::target_of::<R>(scope, &Value::Object(Default::default())) {
+        targets.push(stack_target);
+    }
+    for resource in desired.iter().chain(deployed.unwrap_or_default()) {
+        if let Ok(target) = compare::target_of::<R>(scope, &resource.properties) {
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for target in targets {
+        for resource in live.list::<R>(&target).await? {
+            found.push(LiveAt {
+                target: target.clone(),
+                resource,
+            });
+        }
+    }
+    Ok(compare::compare::<R>(
+        scope,
+        desired,
+        deployed,
+        Some(&found),
+    ))
+}
+
+/// Compares two templates with no cloud at all: `inputs.deployed` is the old
+/// one, `inputs.template` the new, both resolved for `target`.
+pub fn diff_stack(
+    provider: &Provider,
+    inputs: &Inputs,
+    target: &StackTarget,
+) -> Result<Vec<ResourcePlan>> {
+    let resolved = resolve_stack(inputs, target)?;
+    let stack_id = target.pseudo().stack_arn();
+    let scope = Scope {
+        provider,
+        stack_id: &stack_id,
+        ownership: &target.ownership,
+        secrets: &resolved.secrets,
+        template_logical_ids: &resolved.logical_ids,
+    };
+    let empty = BTreeMap::new();
+    let deployed = resolved.deployed.as_ref().unwrap_or(&empty);
+    let mut plans = Vec::new();
+    macro_rules! diff_type {
+        ($ty:path) => {
+            let name = <$ty as Resource>::TYPE_NAME;
+            let desired = resolved
+                .desired
+                .get(name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let old = deployed.get(name).map(Vec::as_slice).unwrap_or_default();
+            if !desired.is_empty() || !old.is_empty() {
+                plans.extend(compare::compare::<$ty>(&scope, desired, Some(old), None));
+            }
+        };
+    }
+    for_each_type!(diff_type);
+    plans.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+    Ok(plans)
+}
+
+/// Notes about the template that hold for every account: the resources it
+/// has that the plan does not cover.
+pub fn template_notes(template: &Template) -> Vec<String> {
+    let ours = resources::type_names();
+    let mut others: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut foreign_custom = Vec::new();
+    for (logical_id, type_name) in template.resource_types() {
+        if ours.contains(&type_name) {
+            continue;
+        }
+        if type_name.starts_with("Custom::") || type_name == "AWS::CloudFormation::CustomResource" {
+            foreign_custom.push(format!("{logical_id} ({type_name})"));
+        } else {
+            *others.entry(type_name).or_default() += 1;
+        }
+    }
+    let mut notes = Vec::new();
+    if !others.is_empty() {
+        let listed: Vec<String> = others
+            .iter()
+            .map(|(t, n)| {
+                if *n == 1 {
+                    t.to_string()
+                } else {
+                    format!("{t} ×{n}")
+                }
+            })
+            .collect();
+        notes.push(format!(
+            "not planned (CloudFormation's own types; see a change set): {}",
+            listed.join(", ")
+        ));
+    }
+    if !foreign_custom.is_empty() {
+        notes.push(format!(
+            "not planned (custom types this provider does not handle): {}",
+            foreign_custom.join(", ")
+        ));
+    }
+    notes
+}
+
+/// Completes a target inside its account's task (reads a StackSet instance's
+/// parameter overrides, for example).
+pub type Complete<'a> =
+    &'a (dyn Fn(StackTarget) -> BoxFuture<'a, Result<StackTarget>> + Send + Sync);
+
+/// Plans every target, at most `inputs.concurrency` at once; `live` gives the
+/// live source of one account, `progress` is told of each account done.
+pub async fn plan_all<'a, S, L>(
+    provider: &'a Provider,
+    inputs: &'a Inputs,
+    targets: Vec<StackTarget>,
+    complete: Option<Complete<'a>>,
+    live: L,
+    progress: Option<&'a indicatif::ProgressBar>,
+) -> Vec<AccountPlan>
+where
+    S: LiveSource + 'a,
+    L: Fn() -> S + Send + Sync + 'a,
+{
+    let live = &live;
+    let mut accounts: Vec<AccountPlan> = stream::iter(targets)
+        .map(|target| async move {
+            let (account_id, region) = (target.account_id.clone(), target.region.clone());
+            let outcome = plan_with_retries(provider, inputs, target, complete, live()).await;
+            if let Some(bar) = progress {
+                bar.inc(1);
+            }
+            AccountPlan {
+                account_id,
+                region,
+                outcome: outcome.map_err(|e| e.to_string()),
+            }
+        })
+        .buffer_unordered(inputs.concurrency.max(1))
+        .collect()
+        .await;
+    accounts.sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+    accounts
+}
+
+async fn plan_with_retries<S: LiveSource>(
+    provider: &Provider,
+    inputs: &Inputs,
+    target: StackTarget,
+    complete: Option<Complete<'_>>,
+    live: S,
+) -> Result<Vec<ResourcePlan>> {
+    let target = match complete {
+        Some(complete) => complete(target).await?,
+        None => target,
+    };
+    let mut attempt = 0;
+    loop {
+        match plan_stack(provider, inputs, &target, &live).await {
+            Err(Error::Throttled(message)) if attempt < inputs.throttle_retries => {
+                tracing::info!(account = %target.account_id, attempt, %message, "throttled; retrying the account");
+                tokio::time::sleep(backoff(inputs.retry_delay, attempt, &target.account_id)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Exponential backoff with jitter from the account id, so throttled
+/// accounts do not all come back at once.
+fn backoff(first: Duration, attempt: u32, account_id: &str) -> Duration {
+    let base = first.saturating_mul(1 << attempt.min(10));
+    let spread = account_id.bytes().fold(u64::from(attempt), |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    }) % 1000;
+    base + base.mul_f64(spread as f64 / 2000.0)
+}
+
+/// A plan of `accounts` with the metadata of `inputs`.
+pub fn assemble(inputs: &Inputs, stack: Option<String>, accounts: Vec<AccountPlan>) -> Plan {
+    Plan {
+        template: inputs.template.source.clone(),
+        deployed: inputs.deployed.as_ref().map(|d| d.source.clone()),
+        stack,
+        notes: template_notes(&inputs.template),
+        accounts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_spreads() {
+        let first = Duration::from_millis(100);
+        let a = backoff(first, 0, "100000000001");
+        let b = backoff(first, 2, "100000000001");
+        assert!(a >= first && a < first * 2, "{a:?}");
+        assert!(b >= first * 4 && b < first * 8, "{b:?}");
+        assert_ne!(
+            backoff(first, 1, "100000000001"),
+            backoff(first, 1, "100000000002")
+        );
+    }
+}

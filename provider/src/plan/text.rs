@@ -1,0 +1,359 @@
+//! The plan as people read it, in the style known from Terraform: `+`
+//! create, `~` update in place, `-/+` replace, `-` delete, `!` drift, with a
+//! unified diff of each changed property; colours only when asked (a
+//! terminal without NO_COLOR).
+
+use std::fmt::Write;
+
+use similar::TextDiff;
+
+use super::{Action, Drift, Plan, PropertyChange, ResourcePlan, Shown, Summary};
+use crate::template::KNOWN_AFTER_APPLY;
+
+/// How text is rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// ANSI colours.
+    pub color: bool,
+}
+
+/// Whether colours suit standard output: a terminal, and NO_COLOR unset or empty.
+pub fn color_wanted(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[derive(Clone, Copy)]
+enum Style {
+    Create,
+    Delete,
+    Update,
+    Drift,
+    Hunk,
+    Bold,
+    Dim,
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if !self.color {
+            return text.to_owned();
+        }
+        let code = match style {
+            Style::Create => "32",
+            Style::Delete => "31",
+            Style::Update => "33",
+            Style::Drift => "35",
+            Style::Hunk => "36",
+            Style::Bold => "1",
+            Style::Dim => "2",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+/// Renders `plan` as text.
+pub fn render(plan: &Plan, options: TextOptions) -> String {
+    let painter = Painter {
+        color: options.color,
+    };
+    let mut out = String::new();
+    let mut heading = format!("Plan of {}", plan.template);
+    if let Some(stack) = &plan.stack {
+        let _ = write!(heading, " for stack {stack}");
+    }
+    if let Some(deployed) = &plan.deployed {
+        let _ = write!(heading, ", compared with the deployed template {deployed}");
+    }
+    let _ = writeln!(out, "{}", painter.paint(Style::Bold, &heading));
+    for note in &plan.notes {
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(Style::Dim, &format!("note: {note}"))
+        );
+    }
+    for account in &plan.accounts {
+        out.push('\n');
+        let title = format!("Account {} {}", account.account_id, account.region);
+        let _ = writeln!(out, "{}", painter.paint(Style::Bold, &title));
+        match &account.outcome {
+            Err(message) => {
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    painter.paint(Style::Delete, &format!("error: {message}"))
+                );
+            }
+            Ok(resources) => {
+                for resource in resources
+                    .iter()
+                    .filter(|r| r.action.is_change() || r.drift.is_some() || r.problem.is_some())
+                {
+                    render_resource(&mut out, &painter, resource);
+                    out.push('\n');
+                }
+                let summary = Summary::of_resources(resources);
+                let line = if summary.has_changes() {
+                    format!("  Plan: {}.", counts(&summary))
+                } else {
+                    format!(
+                        "  No changes: {} resource{} match the template.",
+                        summary.no_change,
+                        if summary.no_change == 1 { "" } else { "s" }
+                    )
+                };
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    let total = Summary::of_plan(plan);
+    let mut line = format!(
+        "Total over {} account{}: {}",
+        total.accounts,
+        if total.accounts == 1 { "" } else { "s" },
+        counts(&total)
+    );
+    let _ = write!(line, "; {} with changes", total.accounts_changed);
+    if total.accounts_failed > 0 {
+        let _ = write!(line, ", {} failed", total.accounts_failed);
+    }
+    if total.problems > 0 {
+        let _ = write!(
+            line,
+            "; {} resource{} will fail",
+            total.problems,
+            if total.problems == 1 { "" } else { "s" }
+        );
+    }
+    line.push('.');
+    out.push('\n');
+    let _ = writeln!(out, "{}", painter.paint(Style::Bold, &line));
+    out
+}
+
+fn counts(summary: &Summary) -> String {
+    format!(
+        "{} to create, {} to update in place, {} to replace, {} to delete; {} drifted; {} unchanged",
+        summary.create,
+        summary.update,
+        summary.replace,
+        summary.delete,
+        summary.drifted,
+        summary.no_change
+    )
+}
+
+fn label(resource: &ResourcePlan) -> String {
+    let mut label = format!("{} ({}", resource.logical_id, resource.type_name);
+    if let Some(key) = &resource.natural_key {
+        let _ = write!(label, " {key:?}");
+    }
+    label.push(')');
+    if let Some(id) = &resource.physical_id {
+        let _ = write!(label, " [{id}]");
+    }
+    label
+}
+
+fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan) {
+    let (symbol, style, verb) = match &resource.action {
+        Action::Create => ("  +", Style::Create, "will be created".to_owned()),
+        Action::Update => ("  ~", Style::Update, "will be updated in place".to_owned()),
+        Action::Replace { reasons } => (
+            "-/+",
+            Style::Delete,
+            format!("must be replaced (because of {})", reasons.join(", ")),
+        ),
+        Action::Delete => (
+            "  -",
+            Style::Delete,
+            "will be deleted (owned by this stack, gone from the template)".to_owned(),
+        ),
+        Action::NoChange => match resource.drift {
+            Some(Drift::Deleted) => (
+                "  !",
+                Style::Drift,
+                "was deleted outside the template; deploying an unchanged template does not make it again"
+                    .to_owned(),
+            ),
+            Some(Drift::Modified(_)) => (
+                "  !",
+                Style::Drift,
+                "has drifted from the deployed template; deploying an unchanged template does not set it back"
+                    .to_owned(),
+            ),
+            None => ("  =", Style::Dim, "does not change".to_owned()),
+        },
+    };
+    let _ = writeln!(
+        out,
+        "  {}",
+        painter.paint(Style::Dim, &format!("# {} {verb}", label(resource)))
+    );
+    let _ = writeln!(
+        out,
+        "{} {}",
+        painter.paint(style, symbol),
+        resource.logical_id
+    );
+    for change in &resource.changes {
+        match resource.action {
+            Action::Create => assignment(
+                out,
+                painter,
+                "+",
+                Style::Create,
+                &change.name,
+                &change.after,
+            ),
+            Action::Delete => assignment(
+                out,
+                painter,
+                "-",
+                Style::Delete,
+                &change.name,
+                &change.before,
+            ),
+            _ => property_diff(out, painter, "~", Style::Update, change),
+        }
+    }
+    match &resource.drift {
+        Some(Drift::Modified(changes)) => {
+            if resource.action.is_change() {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    painter.paint(
+                        Style::Drift,
+                        "# drifted: live differs from the deployed template (deployed -, live +); this deploy sets it"
+                    )
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    painter.paint(Style::Drift, "# deployed -, live +")
+                );
+            }
+            for change in changes {
+                property_diff(out, painter, "!", Style::Drift, change);
+            }
+        }
+        Some(Drift::Deleted) if resource.action.is_change() => {
+            let _ = writeln!(
+                out,
+                "      {}",
+                painter.paint(
+                    Style::Drift,
+                    "# drifted: it was deleted outside the template"
+                )
+            );
+        }
+        _ => {}
+    }
+    if let Some(problem) = &resource.problem {
+        let _ = writeln!(
+            out,
+            "      {}",
+            painter.paint(Style::Delete, &format!("error: {problem}"))
+        );
+    }
+}
+
+fn text_of(value: &Shown) -> Option<String> {
+    match value {
+        Shown::Absent => None,
+        Shown::Value(v) => Some(serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())),
+        Shown::Sensitive => Some("(sensitive)".to_owned()),
+        Shown::KnownAfterApply => Some(KNOWN_AFTER_APPLY.to_owned()),
+    }
+}
+
+fn assignment(
+    out: &mut String,
+    painter: &Painter,
+    sign: &str,
+    style: Style,
+    name: &str,
+    value: &Shown,
+) {
+    let text = text_of(value).unwrap_or_else(|| "null".to_owned());
+    let prefix = format!("      {} {name} = ", painter.paint(style, sign));
+    let indent = " ".repeat(8 + name.len() + 3);
+    for (index, line) in text.lines().enumerate() {
+        if index == 0 {
+            let _ = writeln!(out, "{prefix}{line}");
+        } else {
+            let _ = writeln!(out, "{indent}{line}");
+        }
+    }
+}
+
+fn property_diff(
+    out: &mut String,
+    painter: &Painter,
+    sign: &str,
+    style: Style,
+    change: &PropertyChange,
+) {
+    let mut head = format!("      {} {}", painter.paint(style, sign), change.name);
+    if change.forces_replacement {
+        let _ = write!(
+            head,
+            " {}",
+            painter.paint(Style::Delete, "# forces replacement")
+        );
+    }
+    if matches!(change.before, Shown::Sensitive) || matches!(change.after, Shown::Sensitive) {
+        let _ = writeln!(out, "{head} = (sensitive value changed)");
+        return;
+    }
+    let _ = writeln!(out, "{head}");
+    let with_newline = |v: &Shown| text_of(v).map(|t| format!("{t}\n")).unwrap_or_default();
+    let old = with_newline(&change.before);
+    let new = with_newline(&change.after);
+    let diff = TextDiff::from_lines(&old, &new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(3).missing_newline_hint(false);
+    for hunk in unified.iter_hunks() {
+        let _ = writeln!(
+            out,
+            "          {}",
+            painter.paint(Style::Hunk, &hunk.header().to_string())
+        );
+        for line in hunk.iter_changes() {
+            let text = line.value().trim_end_matches('\n');
+            let (mark, line_style) = match line.tag() {
+                similar::ChangeTag::Delete => ("-", Some(Style::Delete)),
+                similar::ChangeTag::Insert => ("+", Some(Style::Create)),
+                similar::ChangeTag::Equal => (" ", None),
+            };
+            let body = format!("{mark}{text}");
+            let _ = writeln!(
+                out,
+                "          {}",
+                match line_style {
+                    Some(s) => painter.paint(s, &body),
+                    None => body,
+                }
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_is_honoured() {
+        assert!(color_wanted(true, None));
+        assert!(color_wanted(true, Some("".into())));
+        assert!(!color_wanted(true, Some("1".into())));
+        assert!(!color_wanted(false, None));
+    }
+}

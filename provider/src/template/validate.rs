@@ -1,0 +1,297 @@
+//! Offline checks of a template's custom resources against their types'
+//! schemas: what `chatops validate` reports, and what the plan reports for
+//! a resource whose deploy would be refused.
+
+use serde_json::Value;
+
+use super::{ResolveOptions, Resolver, Template, unknown_paths};
+use crate::for_each_type;
+use crate::resources::{self, Resource};
+use crate::schema::TypeSchema;
+
+/// `properties` without ServiceToken, which CloudFormation needs and the
+/// provider never sees as a property of the resource.
+pub fn without_service_token(properties: &Value) -> Value {
+    let mut properties = properties.clone();
+    if let Some(map) = properties.as_object_mut() {
+        map.remove("ServiceToken");
+    }
+    properties
+}
+
+/// The problems of `properties` for type `R`, each as `path: problem`;
+/// values known only after apply are not judged, ServiceToken is ignored.
+pub fn problems_of<R: Resource>(properties: &Value) -> Vec<String> {
+    let schema = TypeSchema::cached::<R>();
+    let mut coerced = without_service_token(properties);
+    schema.coerce(&mut coerced);
+    let unknown = unknown_paths(&coerced);
+    let under_unknown = |path: &str| {
+        unknown
+            .iter()
+            .any(|u| path == u || path.starts_with(&format!("{u}/")))
+    };
+    schema
+        .problems(&coerced)
+        .into_iter()
+        .filter(|(path, _)| !under_unknown(path))
+        .map(|(path, problem)| format!("{path}: {problem}"))
+        .collect()
+}
+
+/// The problems of `properties` for the type named `type_name`; `None` when
+/// this provider has no such type.
+pub fn problems_of_type(type_name: &str, properties: &Value) -> Option<Vec<String>> {
+    macro_rules! check_if_named {
+        ($ty:path) => {
+            if type_name == <$ty as Resource>::TYPE_NAME {
+                return Some(problems_of::<$ty>(properties));
+            }
+        };
+    }
+    for_each_type!(check_if_named);
+    None
+}
+
+/// One finding of [`validate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Where: `Resources/Alerts/Properties/SlackChannelId`, `Parameters/Env`, ...
+    pub location: String,
+    /// What is wrong, and what to do.
+    pub problem: String,
+    /// False for a warning that does not fail validation.
+    pub is_error: bool,
+}
+
+/// What [`validate`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validation {
+    /// The custom resources of this provider's types that were checked.
+    pub checked: Vec<(String, String)>,
+    /// Problems and warnings, in template order.
+    pub findings: Vec<Finding>,
+}
+
+impl Validation {
+    /// True when nothing is wrong (warnings aside).
+    pub fn is_valid(&self) -> bool {
+        !self.findings.iter().any(|f| f.is_error)
+    }
+}
+
+/// Checks every custom resource of `template` against its schema, with the
+/// parameters `resolver` was made with, whether or not its Condition holds.
+pub fn validate(template: &Template, resolver: &Resolver<'_>) -> Validation {
+    let ours = resources::type_names();
+    let mut validation = Validation::default();
+    for (logical_id, type_name) in template.resource_types() {
+        let location = format!("Resources/{logical_id}");
+        if let Err(e) = resolver.exists(logical_id) {
+            validation.findings.push(error_finding(e));
+        }
+        if !ours.contains(&type_name) {
+            if type_name.starts_with("Custom::") {
+                let close = ours
+                    .iter()
+                    .filter(|known| strsim::levenshtein(known, type_name) <= 3)
+                    .min_by_key(|known| strsim::levenshtein(known, type_name));
+                validation.findings.push(match close {
+                    Some(known) => Finding {
+                        location: format!("{location}/Type"),
+                        problem: format!(
+                            "{type_name} is not a type of this provider; did you mean {known}?"
+                        ),
+                        is_error: true,
+                    },
+                    None => Finding {
+                        location: format!("{location}/Type"),
+                        problem: format!(
+                            "{type_name} is not a type of this provider, so it is not checked \
+                             (this provider handles {})",
+                            ours.join(", ")
+                        ),
+                        is_error: false,
+                    },
+                });
+            }
+            continue;
+        }
+        validation
+            .checked
+            .push((logical_id.to_owned(), type_name.to_owned()));
+        match resolver.resource_always(logical_id) {
+            Err(e) => validation.findings.push(error_finding(e)),
+            Ok(resource) => {
+                if resource.properties.get("ServiceToken").is_none() {
+                    validation.findings.push(Finding {
+                        location: format!("{location}/Properties/ServiceToken"),
+                        problem: "is required for every custom resource; set it to the provider's \
+                                  SNS topic ARN (output ServiceToken of cfn-templates/provider.yaml)"
+                            .to_owned(),
+                        is_error: true,
+                    });
+                }
+                let problems =
+                    problems_of_type(type_name, &resource.properties).unwrap_or_default();
+                for problem in problems {
+                    let (path, message) = problem.split_once(": ").unwrap_or(("", &problem));
+                    validation.findings.push(Finding {
+                        location: if path.is_empty() {
+                            format!("{location}/Properties")
+                        } else {
+                            format!("{location}/Properties/{path}")
+                        },
+                        problem: message.to_owned(),
+                        is_error: true,
+                    });
+                }
+            }
+        }
+    }
+    validation
+}
+
+fn error_finding(error: crate::Error) -> Finding {
+    match error {
+        crate::Error::InvalidTemplate { location, problem } => Finding {
+            location,
+            problem,
+            is_error: true,
+        },
+        other => Finding {
+            location: String::new(),
+            problem: other.to_string(),
+            is_error: true,
+        },
+    }
+}
+
+/// The options `validate` resolves with: a parameter without a value is
+/// known only at deploy time, not an error.
+pub fn options() -> ResolveOptions {
+    ResolveOptions {
+        missing_parameters_unknown: true,
+        changing_resources: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Pseudo;
+    use std::collections::BTreeMap;
+
+    fn validate_text(text: &str) -> Validation {
+        let template = Template::parse(text, "t.yaml").unwrap();
+        let resolver = template
+            .resolver(
+                Pseudo::unnamed("100000000001", "us-east-1"),
+                &BTreeMap::new(),
+                options(),
+            )
+            .unwrap();
+        validate(&template, &resolver)
+    }
+
+    const GOOD: &str = r#"
+Parameters:
+  Channel: {Type: String}
+Resources:
+  Role: {Type: AWS::IAM::Role}
+  Alerts:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops
+      ConfigurationName: alerts
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: !Ref Channel
+      IamRoleArn: !GetAtt Role.Arn
+      UserRoleRequired: "false"
+"#;
+
+    #[test]
+    fn values_known_later_are_not_judged() {
+        let validation = validate_text(GOOD);
+        assert!(validation.is_valid(), "{:?}", validation.findings);
+        assert_eq!(
+            validation.checked,
+            [(
+                "Alerts".to_owned(),
+                "Custom::ChatbotSlackChannel".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn bad_properties_and_types_are_located() {
+        let text = GOOD
+            .replace(
+                "ConfigurationName: alerts",
+                "ConfigurationName: \"has spaces\"",
+            )
+            .replace("UserRoleRequired", "UserRoleRequird")
+            + "  Typo:\n    Type: Custom::ChatbotSlackChanel\n  Other:\n    Type: Custom::SomethingElse\n";
+        let validation = validate_text(&text);
+        assert!(!validation.is_valid());
+        let located: Vec<&str> = validation
+            .findings
+            .iter()
+            .map(|f| f.location.as_str())
+            .collect();
+        assert!(
+            located.contains(&"Resources/Alerts/Properties/ConfigurationName"),
+            "{located:?}"
+        );
+        assert!(
+            located.contains(&"Resources/Alerts/Properties/UserRoleRequird"),
+            "{located:?}"
+        );
+        let typo = validation
+            .findings
+            .iter()
+            .find(|f| f.location == "Resources/Typo/Type")
+            .unwrap();
+        assert!(
+            typo.is_error
+                && typo
+                    .problem
+                    .contains("did you mean Custom::ChatbotSlackChannel?")
+        );
+        let other = validation
+            .findings
+            .iter()
+            .find(|f| f.location == "Resources/Other/Type")
+            .unwrap();
+        assert!(!other.is_error);
+    }
+
+    #[test]
+    fn service_token_is_required_but_not_a_schema_property() {
+        let validation = validate_text(&GOOD.replace(
+            "      ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops\n",
+            "",
+        ));
+        assert_eq!(validation.findings.len(), 1, "{:?}", validation.findings);
+        assert_eq!(
+            validation.findings[0].location,
+            "Resources/Alerts/Properties/ServiceToken"
+        );
+    }
+
+    #[test]
+    fn unsupported_intrinsics_are_findings_with_their_location() {
+        let text = GOOD.replace("SlackChannelId: !Ref Channel", "SlackChannelId: !Base64 x");
+        let validation = validate_text(&text);
+        let finding = &validation.findings[0];
+        assert_eq!(
+            finding.location,
+            "Resources/Alerts/Properties/SlackChannelId"
+        );
+        assert!(
+            finding.problem.starts_with("Fn::Base64 is not supported"),
+            "{}",
+            finding.problem
+        );
+    }
+}
