@@ -112,9 +112,18 @@ def guard_sockets() -> None:
             return 111  # ECONNREFUSED
         return original_connect_ex(self, address)
 
+    original_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # No DNS lookups either: a name that is not loopback has nowhere to go.
+        if host is not None and not is_loopback_host(host.decode() if isinstance(host, bytes) else str(host)):
+            raise socket.gaierror(socket.EAI_NONAME, f"localcloud: no lookups of {host!r} (loopback only)")
+        return original_getaddrinfo(host, *args, **kwargs)
+
     connect._localcloud = True  # type: ignore[attr-defined]
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
 
 
 _KEY_INDEX: dict[str, tuple[str, str]] = {}
