@@ -16,6 +16,7 @@ Control endpoints (JSON, same port as the AWS APIs):
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import logging
@@ -72,6 +73,9 @@ class LocalCloudApp:
         ):
             # moto's S3 parses such a body as a form and stores nothing; real S3 keeps the bytes.
             environ["CONTENT_TYPE"] = "application/octet-stream"
+        expired = _presigned_expired(environ)
+        if expired:
+            return self._send(start_response, *protocols.render_error("s3", 403, "AccessDenied", expired))
         call: Call | None = None
         validated = protocols.signing_service(environ) in queryvalidation.SERVICES
         if self.faults or validated:
@@ -273,6 +277,22 @@ class LocalCloudApp:
             patches.SNS_DELIVERIES.clear()
             self.faults.clear()
             return self.seed_now(self.endpoint)
+
+
+def _presigned_expired(environ: dict[str, Any]) -> str | None:
+    """S3 refuses a pre-signed URL after X-Amz-Date + X-Amz-Expires; moto does not check."""
+    query = environ.get("QUERY_STRING", "")
+    if "X-Amz-Expires=" not in query:
+        return None
+    params = parse_qs(query)
+    try:
+        signed = datetime.datetime.strptime(params["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        lifetime = int(params["X-Amz-Expires"][0])
+    except (KeyError, ValueError):
+        return "Invalid date or expiry in the pre-signed URL"
+    if datetime.datetime.now(datetime.timezone.utc) > signed + datetime.timedelta(seconds=lifetime):
+        return "Request has expired"
+    return None
 
 
 def _read_json(environ: dict[str, Any], allow_empty: bool = False) -> tuple[Any, str | None]:

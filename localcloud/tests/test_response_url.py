@@ -79,6 +79,16 @@ def test_slow_response_url(lc):
     assert time.monotonic() - started >= 0.3
 
 
+def test_expired_url_is_refused(lc):
+    out = lc.control("POST", "response-url", {"expires": 1})[1]
+    time.sleep(2.1)
+    req = urllib.request.Request(out["url"], data=b"{}", method="PUT", headers={"Content-Type": ""})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    assert exc.value.code == 403 and b"<Code>AccessDenied</Code>" in exc.value.read()
+    assert lc.control("GET", f"response?key={out['key']}")[0] == 404
+
+
 def test_bad_requests_to_the_control_endpoints(lc):
     assert lc.control("POST", "response-url", {"expires": -1})[0] == 400
     assert lc.control("GET", "response")[0] == 400
