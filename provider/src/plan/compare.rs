@@ -269,13 +269,12 @@ pub fn compare<R: Resource>(
                     ),
                     None => (None, &d.properties),
                 };
-                plans.push(delete_plan::<R>(
-                    scope,
-                    &d.logical_id,
-                    d.key.clone(),
-                    physical_id,
-                    properties,
-                ));
+                let mut plan =
+                    delete_plan::<R>(scope, &d.logical_id, d.key.clone(), physical_id, properties);
+                if found.is_none() {
+                    plan.drift = Some(Drift::Deleted);
+                }
+                plans.push(plan);
             }
             for (index, item) in live.iter().enumerate() {
                 if claimed[index] {
@@ -724,5 +723,271 @@ fn holds_secret(value: &Value, secrets: &[String]) -> bool {
         Value::Array(items) => items.iter().any(|v| holds_secret(v, secrets)),
         Value::Object(map) => map.values().any(|v| holds_secret(v, secrets)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::AccountContext;
+    use crate::config::ProviderConfig;
+    use crate::error::{Error, Result};
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use schemars::JsonSchema;
+    use serde::{Deserialize, Serialize};
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    /// A webhook type with a secret URL, like Custom::ChatbotChimeWebhook.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "PascalCase")]
+    struct Webhook {
+        /// Its name.
+        name: String,
+        /// The secret URL.
+        webhook_url: String,
+        /// Its topics.
+        #[serde(default)]
+        sns_topic_arns: Vec<String>,
+        #[serde(flatten)]
+        common: CommonProperties,
+    }
+
+    impl Resource for Webhook {
+        const TYPE_NAME: &'static str = "Custom::TestWebhook";
+        const CREATE_ONLY: &'static [&'static str] = &["Name"];
+        const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl"];
+        const UNORDERED: &'static [&'static str] = &["SnsTopicArns"];
+
+        fn common(&self) -> &CommonProperties {
+            &self.common
+        }
+        fn natural_key(&self) -> String {
+            self.name.clone()
+        }
+        fn data(&self, _physical_id: &str) -> BTreeMap<String, String> {
+            BTreeMap::new()
+        }
+        fn is_physical_id(physical_id: &str) -> bool {
+            physical_id.starts_with("webhook/")
+        }
+        async fn create(&self, _: &AccountContext, _: &Owner) -> Result<String> {
+            Err(Error::InvalidRequest("a test type makes nothing".into()))
+        }
+        async fn update(&self, _: &Self, _: &str, _: &AccountContext, _: &Owner) -> Result<()> {
+            Err(Error::InvalidRequest("a test type makes nothing".into()))
+        }
+        async fn delete(_: &str, _: &AccountContext) -> Result<()> {
+            Err(Error::InvalidRequest("a test type makes nothing".into()))
+        }
+        async fn list(_: &AccountContext) -> Result<Vec<LiveResource>> {
+            Ok(Vec::new())
+        }
+    }
+
+    const SECRET: &str = "https://hooks.example.com/T0/B0/very-secret";
+    const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:100000000001:stack/app/1";
+
+    fn provider() -> Provider {
+        let sdk = SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        Provider::new(ProviderConfig::from_lookup(|_| None), sdk)
+    }
+
+    fn desired(url: &str, topics: Value) -> Desired {
+        Desired {
+            logical_id: "Hook".into(),
+            properties: json!({"Name": "hook", "WebhookUrl": url, "SnsTopicArns": topics}),
+        }
+    }
+
+    fn live(topics: Value, tags: Vec<crate::properties::Tag>) -> LiveAt {
+        LiveAt {
+            target: Target {
+                account_id: "100000000001".into(),
+                region: "us-east-1".into(),
+                partition: "aws".into(),
+            },
+            resource: LiveResource {
+                physical_id: "webhook/hook".into(),
+                natural_key: "hook".into(),
+                properties: json!({
+                    "Name": "hook", "SnsTopicArns": topics,
+                    "AccountId": "100000000001", "Region": "us-east-1"
+                }),
+                tags,
+            },
+        }
+    }
+
+    fn run(
+        desired: &[Desired],
+        deployed: Option<&[Desired]>,
+        live: Option<&[LiveAt]>,
+        ownership: &Ownership,
+    ) -> Vec<ResourcePlan> {
+        let provider = provider();
+        let ids: BTreeSet<String> = desired.iter().map(|d| d.logical_id.clone()).collect();
+        let scope = Scope {
+            provider: &provider,
+            stack_id: STACK_ID,
+            ownership,
+            secrets: &[],
+            template_logical_ids: &ids,
+        };
+        compare::<Webhook>(&scope, desired, deployed, live)
+    }
+
+    fn owned_tags() -> Vec<crate::properties::Tag> {
+        Owner {
+            stack_id: STACK_ID.into(),
+            logical_id: "Hook".into(),
+        }
+        .managed_tags()
+    }
+
+    #[test]
+    fn write_only_values_are_never_read_back_nor_shown() {
+        let topics = json!([
+            "arn:aws:sns:us-east-1:100000000001:b",
+            "arn:aws:sns:us-east-1:100000000001:a"
+        ]);
+        // Live never returns the URL: without a deployed template that is no change.
+        let plans = run(
+            &[desired(SECRET, topics.clone())],
+            None,
+            Some(&[live(
+                json!([
+                    "arn:aws:sns:us-east-1:100000000001:a",
+                    "arn:aws:sns:us-east-1:100000000001:b"
+                ]),
+                owned_tags(),
+            )]),
+            &Ownership::of_stack("app"),
+        );
+        assert_eq!(plans[0].action, Action::NoChange, "{plans:?}");
+        // A new URL in the template is an update, shown as sensitive only.
+        let old = [desired(
+            "https://hooks.example.com/old-secret",
+            topics.clone(),
+        )];
+        let plans = run(
+            &[desired(SECRET, topics.clone())],
+            Some(&old),
+            None,
+            &Ownership::default(),
+        );
+        assert_eq!(plans[0].action, Action::Update);
+        assert_eq!(
+            plans[0].changes,
+            [PropertyChange {
+                name: "WebhookUrl".into(),
+                before: Shown::Sensitive,
+                after: Shown::Sensitive,
+                forces_replacement: false,
+            }]
+        );
+        // Created or deleted, it is sensitive too; and no output holds it.
+        let created = run(
+            &[desired(SECRET, topics)],
+            None,
+            Some(&[]),
+            &Ownership::default(),
+        );
+        let url = created[0]
+            .changes
+            .iter()
+            .find(|c| c.name == "WebhookUrl")
+            .unwrap();
+        assert_eq!(url.after, Shown::Sensitive);
+        let plan = super::super::Plan {
+            template: "t".into(),
+            deployed: None,
+            stack: None,
+            notes: Vec::new(),
+            accounts: vec![super::super::AccountPlan {
+                account_id: "100000000001".into(),
+                region: "us-east-1".into(),
+                outcome: Ok([created, plans].concat()),
+            }],
+        };
+        let text = super::super::text::render(&plan, Default::default());
+        let json = super::super::json::render(&plan).to_string();
+        assert!(
+            !text.contains("very-secret") && !json.contains("very-secret"),
+            "{text}\n{json}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.contains("+ WebhookUrl") && l.ends_with("= (sensitive)")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn ownership_reads_the_managed_tags() {
+        let ours = Ownership::of_stack("app");
+        assert_eq!(ours.owner_of(&owned_tags()), Owned::Ours("Hook".into()));
+        assert_eq!(ours.owner_of(&[]), Owned::Unmanaged);
+        let other = Ownership::of_stack("other");
+        assert!(matches!(other.owner_of(&owned_tags()), Owned::Other { .. }));
+        assert_eq!(Ownership::default().owner_of(&owned_tags()), Owned::Unknown);
+        let instance = Ownership::of_stack_set("org", None);
+        let tags = Owner {
+            stack_id: "arn:aws:cloudformation:us-east-1:1:stack/StackSet-org-0c9d/guid".into(),
+            logical_id: "Hook".into(),
+        }
+        .managed_tags();
+        assert_eq!(instance.owner_of(&tags), Owned::Ours("Hook".into()));
+    }
+
+    #[test]
+    fn unknown_values_fit_live_ones_around_their_known_parts() {
+        let unknown = template::unknown("Topic", false);
+        let live = json!(["arn:x", "arn:y"]);
+        assert!(fits(&json!(["arn:y", unknown.clone()]), Some(&live), true));
+        assert!(!fits(&json!(["arn:z", unknown.clone()]), Some(&live), true));
+        assert!(!fits(
+            &json!(["arn:y", unknown.clone()]),
+            Some(&live),
+            false
+        ));
+        assert!(fits(&json!([unknown.clone(), "arn:y"]), Some(&live), false));
+        assert!(!fits(&unknown, None, false));
+        assert!(fits(&json!("false"), Some(&json!(false)), false));
+    }
+
+    #[test]
+    fn a_source_that_changes_makes_the_value_change() {
+        let role = |changes| {
+            vec![Desired {
+                logical_id: "Hook".into(),
+                properties: json!({"Name": "hook", "WebhookUrl": "u", "SnsTopicArns": [template::unknown("Topic", changes)]}),
+            }]
+        };
+        let live = [live(
+            json!(["arn:aws:sns:us-east-1:100000000001:t"]),
+            owned_tags(),
+        )];
+        let stable = run(
+            &role(false),
+            Some(&role(false)),
+            Some(&live),
+            &Ownership::of_stack("app"),
+        );
+        assert_eq!(stable[0].action, Action::NoChange, "{stable:?}");
+        let changing = run(
+            &role(true),
+            Some(&role(false)),
+            Some(&live),
+            &Ownership::of_stack("app"),
+        );
+        assert_eq!(changing[0].action, Action::Update, "{changing:?}");
+        assert_eq!(
+            changing[0].changes[0].after,
+            Shown::Value(json!(["(known after apply)"]))
+        );
     }
 }

@@ -61,6 +61,7 @@ impl LiveSource for AccountsLive<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct FixedLive {
     resources: HashMap<(String, String), Vec<LiveResource>>,
+    refusals: HashMap<String, String>,
 }
 
 impl FixedLive {
@@ -77,10 +78,20 @@ impl FixedLive {
             .push(resource);
         self
     }
+
+    /// Makes every read in `account_id` fail with access denied and `message`.
+    pub fn refusing(mut self, account_id: &str, message: &str) -> Self {
+        self.refusals
+            .insert(account_id.to_owned(), message.to_owned());
+        self
+    }
 }
 
 impl LiveSource for FixedLive {
     async fn list<R: Resource>(&self, target: &Target) -> Result<Vec<LiveResource>> {
+        if let Some(message) = self.refusals.get(&target.account_id) {
+            return Err(crate::error::Error::AccessDenied(message.clone()));
+        }
         Ok(self
             .resources
             .get(&(target.account_id.clone(), R::TYPE_NAME.to_owned()))

@@ -18,6 +18,9 @@ pub mod run;
 pub mod targets;
 pub mod text;
 
+#[cfg(test)]
+mod tests;
+
 /// A plan over one or more accounts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {

@@ -171,7 +171,12 @@ fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan)
         Action::Delete => (
             "  -",
             Style::Delete,
-            "will be deleted (owned by this stack, gone from the template)".to_owned(),
+            if resource.drift == Some(Drift::Deleted) {
+                "will be deleted (owned by this stack, gone from the template); it is already gone"
+                    .to_owned()
+            } else {
+                "will be deleted (owned by this stack, gone from the template)".to_owned()
+            },
         ),
         Action::NoChange => match resource.drift {
             Some(Drift::Deleted) => (
@@ -200,24 +205,22 @@ fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan)
         painter.paint(style, symbol),
         resource.logical_id
     );
+    let width = resource
+        .changes
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or_default();
     for change in &resource.changes {
         match resource.action {
-            Action::Create => assignment(
-                out,
-                painter,
-                "+",
-                Style::Create,
-                &change.name,
-                &change.after,
-            ),
-            Action::Delete => assignment(
-                out,
-                painter,
-                "-",
-                Style::Delete,
-                &change.name,
-                &change.before,
-            ),
+            Action::Create => {
+                let line = Assignment::new("+", Style::Create, &change.name, width);
+                line.write(out, painter, &change.after);
+            }
+            Action::Delete => {
+                let line = Assignment::new("-", Style::Delete, &change.name, width);
+                line.write(out, painter, &change.before);
+            }
             _ => property_diff(out, painter, "~", Style::Update, change),
         }
     }
@@ -273,22 +276,35 @@ fn text_of(value: &Shown) -> Option<String> {
     }
 }
 
-fn assignment(
-    out: &mut String,
-    painter: &Painter,
-    sign: &str,
+/// One `+ Name = value` line (and the lines of a long value), names padded to `width`.
+struct Assignment<'a> {
+    sign: &'a str,
     style: Style,
-    name: &str,
-    value: &Shown,
-) {
-    let text = text_of(value).unwrap_or_else(|| "null".to_owned());
-    let prefix = format!("      {} {name} = ", painter.paint(style, sign));
-    let indent = " ".repeat(8 + name.len() + 3);
-    for (index, line) in text.lines().enumerate() {
-        if index == 0 {
-            let _ = writeln!(out, "{prefix}{line}");
-        } else {
-            let _ = writeln!(out, "{indent}{line}");
+    name: &'a str,
+    width: usize,
+}
+
+impl<'a> Assignment<'a> {
+    fn new(sign: &'a str, style: Style, name: &'a str, width: usize) -> Self {
+        Assignment {
+            sign,
+            style,
+            name,
+            width,
+        }
+    }
+
+    fn write(&self, out: &mut String, painter: &Painter, value: &Shown) {
+        let text = text_of(value).unwrap_or_else(|| "null".to_owned());
+        let name = format!("{:<width$}", self.name, width = self.width);
+        let prefix = format!("      {} {name} = ", painter.paint(self.style, self.sign));
+        let indent = " ".repeat(8 + name.len() + 3);
+        for (index, line) in text.lines().enumerate() {
+            if index == 0 {
+                let _ = writeln!(out, "{prefix}{line}");
+            } else {
+                let _ = writeln!(out, "{indent}{line}");
+            }
         }
     }
 }

@@ -1,0 +1,530 @@
+//! Plans of representative stacks against live resources given up front:
+//! golden files of the text and JSON output (`UPDATE_GOLDEN=1` rewrites
+//! them), and the properties a plan must keep (a deploy then a plan is no
+//! change; secrets never shown; drift seen).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use serde_json::{Value, json};
+
+use super::compare::Ownership;
+use super::live::FixedLive;
+use super::run::{self, Inputs, StackTarget};
+use super::*;
+use crate::accounts::Provider;
+use crate::config::ProviderConfig;
+use crate::lifecycle;
+use crate::properties::{Owner, Tag, user_tags};
+use crate::resources::LiveResource;
+use crate::resources::chatbot_slack_channel::SlackChannel;
+use crate::template::{self, Template};
+
+const STACK: &str = "chatops";
+const SECRET_CHANNEL: &str = "C0ONCALL7";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+fn load(name: &str) -> Template {
+    let text = std::fs::read_to_string(fixture(name)).unwrap();
+    Template::parse(&text, &format!("tests/golden/{name}")).unwrap()
+}
+
+fn provider() -> Provider {
+    let sdk = SdkConfig::builder()
+        .region(Region::new("us-east-1"))
+        .behavior_version(BehaviorVersion::latest())
+        .build();
+    Provider::new(ProviderConfig::from_lookup(|_| None), sdk)
+}
+
+fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn target(account: &str, parameters: &[(&str, &str)]) -> StackTarget {
+    StackTarget {
+        account_id: account.to_owned(),
+        region: "us-east-1".to_owned(),
+        stack_name: Some(STACK.to_owned()),
+        stack_id: None,
+        ownership: Ownership::of_stack(STACK),
+        parameters: params(parameters),
+        deployed_parameters: params(parameters),
+    }
+}
+
+fn stack_id(account: &str) -> String {
+    format!("arn:aws:cloudformation:us-east-1:{account}:stack/{STACK}/0a1b2c3d")
+}
+
+/// What the provider leaves in `account` after deploying `template` with
+/// `parameters`: each Slack channel as the service then describes it.
+fn deploy(template: &Template, account: &str, parameters: &[(&str, &str)]) -> Vec<LiveResource> {
+    let inputs = Inputs::new(template.clone(), None);
+    let resolved = run::resolve_stack(&inputs, &target(account, parameters)).unwrap();
+    let role = Value::String(format!("arn:aws:iam::{account}:role/chatops-oncall"));
+    resolved
+        .desired
+        .get("Custom::ChatbotSlackChannel")
+        .into_iter()
+        .flatten()
+        .map(|desired| {
+            let properties = template::replace_unknowns(&desired.properties, &role);
+            let parsed: SlackChannel = lifecycle::parse_valid(&properties).unwrap();
+            let owner = Owner {
+                stack_id: stack_id(account),
+                logical_id: desired.logical_id.clone(),
+            };
+            live_resource(account, &parsed, Some(&owner))
+        })
+        .collect()
+}
+
+fn live_resource(account: &str, channel: &SlackChannel, owner: Option<&Owner>) -> LiveResource {
+    let mut tags: Vec<Tag> = channel.tags.clone();
+    if let Some(owner) = owner {
+        tags.extend(owner.managed_tags());
+    }
+    let mut properties = serde_json::to_value(channel).unwrap();
+    properties["AccountId"] = json!(account);
+    properties["Region"] = json!("us-east-1");
+    properties["Tags"] = serde_json::to_value(user_tags(&tags)).unwrap();
+    if user_tags(&tags).is_empty() {
+        properties.as_object_mut().unwrap().remove("Tags");
+    }
+    LiveResource {
+        physical_id: format!(
+            "arn:aws:chatbot::{account}:chat-configuration/slack-channel/{}",
+            channel.configuration_name
+        ),
+        natural_key: channel.configuration_name.clone(),
+        properties,
+        tags,
+    }
+}
+
+fn edit(resource: &mut LiveResource, edit: impl FnOnce(&mut Value)) {
+    edit(&mut resource.properties);
+}
+
+fn named<'a>(resources: &'a mut [LiveResource], key: &str) -> &'a mut LiveResource {
+    resources
+        .iter_mut()
+        .find(|r| r.natural_key.starts_with(key))
+        .unwrap()
+}
+
+async fn plan_of(
+    inputs: &Inputs,
+    targets: Vec<StackTarget>,
+    live: FixedLive,
+    stack: Option<&str>,
+) -> Plan {
+    let provider = provider();
+    let accounts = run::plan_all(&provider, inputs, targets, None, || live.clone(), None).await;
+    run::assemble(inputs, stack.map(str::to_owned), accounts)
+}
+
+/// Compares `actual` with the golden file `name`, or rewrites it when
+/// UPDATE_GOLDEN is set.
+fn golden(name: &str, actual: &str) {
+    let path = fixture(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .header("golden", "actual")
+            .to_string();
+        panic!(
+            "{} differs from the output (UPDATE_GOLDEN=1 cargo test --lib plan:: rewrites it):\n{diff}",
+            path.display()
+        );
+    }
+}
+
+fn assert_no_secret(output: &str) {
+    assert!(
+        !output.contains(SECRET_CHANNEL),
+        "a NoEcho value is shown:\n{output}"
+    );
+}
+
+/// Five accounts, each a different story: out of date, up to date, refusing,
+/// taken by another stack, and due for replacements.
+async fn accounts_plan() -> Plan {
+    let template = load("stack.yaml");
+    let mut live = FixedLive::new();
+
+    // 1: deployed as dev (INFO, no on-call channel), topics listed in another
+    // order, and a channel the stack no longer has.
+    let mut one = deploy(&template, "100000000001", &[("Environment", "dev")]);
+    edit(named(&mut one, "alerts"), |p| {
+        p["SnsTopicArns"].as_array_mut().unwrap().reverse();
+    });
+    let legacy: SlackChannel = serde_json::from_value(json!({
+        "ConfigurationName": "legacy-100000000001",
+        "SlackWorkspaceId": "T0CHATOPS1",
+        "SlackChannelId": "C0LEGACY1",
+        "IamRoleArn": "arn:aws:iam::100000000001:role/ChatbotChannelRole",
+    }))
+    .unwrap();
+    let legacy_owner = Owner {
+        stack_id: stack_id("100000000001"),
+        logical_id: "LegacyChannel".into(),
+    };
+    one.push(live_resource("100000000001", &legacy, Some(&legacy_owner)));
+    // Someone else's channel in the same account is none of the plan's business.
+    let other: SlackChannel = serde_json::from_value(json!({
+        "ConfigurationName": "someone-else",
+        "SlackWorkspaceId": "T0CHATOPS1",
+        "SlackChannelId": "C0OTHER1",
+        "IamRoleArn": "arn:aws:iam::100000000001:role/ChatbotChannelRole",
+    }))
+    .unwrap();
+    one.push(live_resource("100000000001", &other, None));
+
+    // 2: deployed with exactly this template.
+    let two = deploy(&template, "100000000002", &[]);
+
+    // 4: the alerts channel's name is taken by another stack.
+    let mut four = deploy(&template, "100000000004", &[("Environment", "dev")]);
+    for resource in &mut four {
+        resource.tags = Owner {
+            stack_id: "arn:aws:cloudformation:us-east-1:100000000004:stack/other/ffff".into(),
+            logical_id: "Alerts".into(),
+        }
+        .managed_tags();
+    }
+
+    // 5: the alerts channel was made under an older name; the on-call
+    // channel in another workspace under the same name.
+    let mut five = deploy(&template, "100000000005", &[]);
+    let alerts = named(&mut five, "alerts");
+    alerts.natural_key = "alerts-old-100000000005".into();
+    alerts.physical_id = alerts.physical_id.replace("alerts-", "alerts-old-");
+    edit(alerts, |p| {
+        p["ConfigurationName"] = json!("alerts-old-100000000005")
+    });
+    edit(named(&mut five, "oncall"), |p| {
+        p["SlackWorkspaceId"] = json!("T0OTHER99")
+    });
+
+    for (account, resources) in [
+        ("100000000001", one),
+        ("100000000002", two),
+        ("100000000004", four),
+        ("100000000005", five),
+    ] {
+        for resource in resources {
+            live = live.with(account, "Custom::ChatbotSlackChannel", resource);
+        }
+    }
+    live = live.refusing(
+        "100000000003",
+        "the provider could not assume arn:aws:iam::100000000003:role/ChatOpsExecutionRole in account 100000000003",
+    );
+    let targets = [
+        "100000000001",
+        "100000000002",
+        "100000000003",
+        "100000000004",
+        "100000000005",
+    ]
+    .iter()
+    .map(|a| target(a, &[]))
+    .collect();
+    plan_of(&Inputs::new(template, None), targets, live, Some(STACK)).await
+}
+
+#[tokio::test]
+async fn golden_plan_over_accounts() {
+    let plan = accounts_plan().await;
+    let text = text::render(&plan, text::TextOptions { color: false });
+    let json = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&json::render(&plan)).unwrap()
+    );
+    assert_no_secret(&text);
+    assert_no_secret(&json);
+    golden("accounts.txt", &text);
+    golden("accounts.json", &json);
+}
+
+#[tokio::test]
+async fn plan_over_accounts_says_what_each_account_gets() {
+    let plan = accounts_plan().await;
+    let by_account: BTreeMap<&str, &AccountPlan> = plan
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a))
+        .collect();
+    let resources = |account: &str| by_account[account].outcome.as_ref().unwrap();
+    let action = |account: &str, logical_id: &str| {
+        resources(account)
+            .iter()
+            .find(|r| r.logical_id == logical_id)
+            .map(|r| r.action.clone())
+    };
+    assert_eq!(
+        action("100000000001", "AlertsChannel"),
+        Some(Action::Update)
+    );
+    assert_eq!(
+        action("100000000001", "OnCallChannel"),
+        Some(Action::Create)
+    );
+    assert_eq!(
+        action("100000000001", "LegacyChannel"),
+        Some(Action::Delete)
+    );
+    assert_eq!(
+        resources("100000000001").len(),
+        3,
+        "someone else's channel is left alone"
+    );
+    let alerts = resources("100000000001")
+        .iter()
+        .find(|r| r.logical_id == "AlertsChannel")
+        .unwrap();
+    let changed: Vec<&str> = alerts.changes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        changed,
+        ["LoggingLevel"],
+        "topics in another order are no change"
+    );
+
+    // A deploy followed by a plan shows no change, even through Fn::GetAtt.
+    assert!(
+        resources("100000000002")
+            .iter()
+            .all(|r| r.action == Action::NoChange && r.drift.is_none()),
+        "{:?}",
+        resources("100000000002")
+    );
+    assert!(!Summary::of_account(by_account["100000000002"]).has_changes());
+
+    // One account's failure is reported in its place; the others are planned.
+    let failed = by_account["100000000003"].outcome.as_ref().unwrap_err();
+    assert!(failed.starts_with("access denied:"), "{failed}");
+
+    let taken = resources("100000000004")
+        .iter()
+        .find(|r| r.logical_id == "AlertsChannel")
+        .unwrap();
+    assert_eq!(taken.action, Action::Create);
+    assert!(
+        taken
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("stack/other/ffff"),
+        "{taken:?}"
+    );
+
+    let replaced = |logical_id: &str| {
+        resources("100000000005")
+            .iter()
+            .find(|r| r.logical_id == logical_id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        replaced("AlertsChannel").action,
+        Action::Replace {
+            reasons: vec!["ConfigurationName".into()]
+        }
+    );
+    assert!(replaced("AlertsChannel").problem.is_none());
+    let oncall = replaced("OnCallChannel");
+    assert_eq!(
+        oncall.action,
+        Action::Replace {
+            reasons: vec!["SlackWorkspaceId".into()]
+        }
+    );
+    assert!(
+        oncall
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("needs a new name"),
+        "the deploy refuses a replacement that keeps its name: {oncall:?}"
+    );
+
+    let total = Summary::of_plan(&plan);
+    assert_eq!(total.accounts, 5);
+    assert_eq!(total.accounts_failed, 1);
+    assert_eq!(detailed_exit_code(&total), 1);
+}
+
+/// Deployed as `stack.yaml` (prod); live changed behind the template's back.
+async fn drift_plan(new_parameters: &[(&str, &str)]) -> Plan {
+    let template = load("stack.yaml");
+    let mut live = FixedLive::new();
+    let mut one = deploy(&template, "100000000001", &[]);
+    edit(named(&mut one, "alerts"), |p| {
+        p["UserRoleRequired"] = json!(true);
+        p["SnsTopicArns"] = json!(["arn:aws:sns:us-east-1:100000000001:chatops-alerts"]);
+    });
+    let mut two = deploy(&template, "100000000002", &[]);
+    two.retain(|r| !r.natural_key.starts_with("oncall"));
+    let three = deploy(&template, "100000000003", &[]);
+    for (account, resources) in [
+        ("100000000001", one),
+        ("100000000002", two),
+        ("100000000003", three),
+    ] {
+        for resource in resources {
+            live = live.with(account, "Custom::ChatbotSlackChannel", resource);
+        }
+    }
+    let targets = ["100000000001", "100000000002", "100000000003"]
+        .iter()
+        .map(|a| StackTarget {
+            parameters: params(new_parameters),
+            ..target(a, &[])
+        })
+        .collect();
+    let inputs = Inputs::new(template.clone(), Some(template));
+    plan_of(&inputs, targets, live, Some(STACK)).await
+}
+
+#[tokio::test]
+async fn golden_drift_with_an_unchanged_template() {
+    let plan = drift_plan(&[]).await;
+    let text = text::render(&plan, text::TextOptions { color: false });
+    assert_no_secret(&text);
+    golden("drift.txt", &text);
+    let resources = plan.accounts[0].outcome.as_ref().unwrap();
+    let alerts = resources
+        .iter()
+        .find(|r| r.logical_id == "AlertsChannel")
+        .unwrap();
+    assert_eq!(
+        alerts.action,
+        Action::NoChange,
+        "an unchanged template changes nothing"
+    );
+    let Some(Drift::Modified(changes)) = &alerts.drift else {
+        panic!("a change behind the template's back is drift: {alerts:?}");
+    };
+    let drifted: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(drifted, ["SnsTopicArns", "UserRoleRequired"]);
+    assert_eq!(changes[1].before, Shown::Value(json!(false)));
+    assert_eq!(changes[1].after, Shown::Value(json!(true)));
+    let gone = plan.accounts[1].outcome.as_ref().unwrap();
+    assert!(gone.iter().any(|r| r.drift == Some(Drift::Deleted)));
+    assert!(!Summary::of_account(&plan.accounts[2]).has_changes());
+    assert_eq!(detailed_exit_code(&Summary::of_plan(&plan)), 2);
+}
+
+#[tokio::test]
+async fn golden_drift_with_an_update() {
+    let plan = drift_plan(&[("Environment", "dev")]).await;
+    let text = text::render(&plan, text::TextOptions { color: false });
+    let json = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&json::render(&plan)).unwrap()
+    );
+    assert_no_secret(&text);
+    assert_no_secret(&json);
+    golden("drift-update.txt", &text);
+    golden("drift-update.json", &json);
+    let resources = plan.accounts[0].outcome.as_ref().unwrap();
+    let alerts = resources
+        .iter()
+        .find(|r| r.logical_id == "AlertsChannel")
+        .unwrap();
+    assert_eq!(alerts.action, Action::Update);
+    let changed: Vec<&str> = alerts.changes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        changed,
+        ["LoggingLevel", "SnsTopicArns", "UserRoleRequired"],
+        "an update sets every property, drifted ones too"
+    );
+    let oncall = resources
+        .iter()
+        .find(|r| r.logical_id == "OnCallChannel")
+        .unwrap();
+    assert_eq!(
+        oncall.action,
+        Action::Delete,
+        "its Condition no longer holds"
+    );
+}
+
+#[test]
+fn golden_diff_of_two_templates() {
+    let provider = provider();
+    let mut inputs = Inputs::new(load("stack-v2.yaml"), Some(load("stack.yaml")));
+    inputs.missing_parameters_unknown = true;
+    let target = StackTarget {
+        ownership: Ownership::default(),
+        ..target("123456789012", &[])
+    };
+    let outcome = run::diff_stack(&provider, &inputs, &target).unwrap();
+    let plan = run::assemble(
+        &inputs,
+        Some(STACK.into()),
+        vec![AccountPlan {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            outcome: Ok(outcome),
+        }],
+    );
+    let text = text::render(&plan, text::TextOptions { color: false });
+    assert_no_secret(&text);
+    assert!(!text.contains("C0ONCALL8"), "{text}");
+    golden("diff.txt", &text);
+    let resources = plan.accounts[0].outcome.as_ref().unwrap();
+    let action = |id: &str| {
+        resources
+            .iter()
+            .find(|r| r.logical_id == id)
+            .map(|r| (r.action.clone(), r.problem.is_some()))
+    };
+    assert_eq!(
+        action("AlertsChannel"),
+        Some((
+            Action::Replace {
+                reasons: vec!["SlackWorkspaceId".into()]
+            },
+            true
+        ))
+    );
+    assert_eq!(action("OnCallChannel"), Some((Action::Delete, false)));
+    assert_eq!(
+        action("PagerChannel"),
+        Some((Action::Create, true)),
+        "the name is held until the old resource is deleted"
+    );
+}
+
+#[tokio::test]
+async fn colours_only_when_asked() {
+    let plan = accounts_plan().await;
+    let plain = text::render(&plan, text::TextOptions { color: false });
+    let coloured = text::render(&plan, text::TextOptions { color: true });
+    assert!(!plain.contains('\x1b'));
+    assert!(
+        coloured.contains("\x1b[32m  +\x1b[0m OnCallChannel"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("\x1b[31m-/+\x1b[0m AlertsChannel"),
+        "{coloured}"
+    );
+}
