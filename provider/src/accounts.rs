@@ -11,12 +11,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_config::identity::IdentityCache;
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig};
 use aws_sdk_organizations::types::AccountStatus;
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::ProviderConfig;
+use crate::credentials::{ExpiredTokenClassifier, Renew, RenewableCredentials};
 use crate::error::{Error, Result};
 use crate::properties::CommonProperties;
 
@@ -52,23 +54,55 @@ pub struct AccountContext {
     /// accounts; `None` for clients made directly with [`AccountContext::new`].
     organization: Option<Provider>,
     session: String,
+    /// Retries a call whose credentials a service said expired, on renewed ones.
+    renewal: Option<ExpiredTokenClassifier>,
 }
 
 impl AccountContext {
     /// Clients for `target` on an SDK configuration that already holds its credentials.
     pub fn new(target: Target, config: SdkConfig) -> Self {
+        Self::build(target, config, None)
+    }
+
+    /// Clients for `target` on assumed-role `credentials`, assumed again when
+    /// a service says they expired.
+    pub fn with_renewable_credentials(
+        target: Target,
+        config: SdkConfig,
+        credentials: RenewableCredentials,
+    ) -> Self {
+        let config = config
+            .to_builder()
+            // Each attempt asks the credentials, so a renewal is seen by the retry.
+            .identity_cache(IdentityCache::no_cache())
+            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+            .build();
+        Self::build(target, config, Some(credentials.retry_classifier()))
+    }
+
+    fn build(target: Target, config: SdkConfig, renewal: Option<ExpiredTokenClassifier>) -> Self {
         let config = config
             .to_builder()
             .region(Region::new(target.region.clone()))
             .build();
+        macro_rules! client {
+            ($sdk:ident) => {{
+                let mut builder = $sdk::config::Builder::from(&config);
+                if let Some(renewal) = &renewal {
+                    builder = builder.retry_classifier(renewal.clone());
+                }
+                $sdk::Client::from_conf(builder.build())
+            }};
+        }
         AccountContext {
-            chatbot: aws_sdk_chatbot::Client::new(&config),
-            supportapp: aws_sdk_supportapp::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
+            chatbot: client!(aws_sdk_chatbot),
+            supportapp: client!(aws_sdk_supportapp),
+            iam: client!(aws_sdk_iam),
             target,
             config,
             organization: None,
             session: "chatops".to_owned(),
+            renewal,
         }
     }
 
@@ -79,10 +113,12 @@ impl AccountContext {
 
     /// An SNS client for `region`: topics may live in any region.
     pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
-        let config = aws_sdk_sns::config::Builder::from(&self.config)
-            .region(Region::new(region.to_owned()))
-            .build();
-        aws_sdk_sns::Client::from_conf(config)
+        let mut builder =
+            aws_sdk_sns::config::Builder::from(&self.config).region(Region::new(region.to_owned()));
+        if let Some(renewal) = &self.renewal {
+            builder = builder.retry_classifier(renewal.clone());
+        }
+        aws_sdk_sns::Client::from_conf(builder.build())
     }
 
     /// Clients acting in `account_id`, another account of the same
@@ -107,9 +143,10 @@ impl AccountContext {
         self.organization.as_ref().ok_or_else(|| Error::Service {
             service: "chatops",
             operation: "organization",
-            message: "internal error: these clients were not made by the provider and cannot reach \
+            message:
+                "internal error: these clients were not made by the provider and cannot reach \
                       other accounts; please report it"
-                .into(),
+                    .into(),
         })
     }
 }
@@ -222,15 +259,25 @@ impl Provider {
     pub async fn account_context(&self, target: &Target, session: &str) -> Result<AccountContext> {
         self.check_membership(&target.account_id).await?;
         let credentials = self.credentials_for(target, session).await?;
-        let config = self
-            .base
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build();
+        let renew: Renew = {
+            let (provider, target, session) = (self.clone(), target.clone(), session.to_owned());
+            Arc::new(move || {
+                let (provider, target, session) =
+                    (provider.clone(), target.clone(), session.clone());
+                Box::pin(async move {
+                    provider.credentials.lock().await.remove(&target.account_id);
+                    provider.credentials_for(&target, &session).await
+                })
+            })
+        };
         Ok(AccountContext {
             organization: Some(self.clone()),
             session: session.to_owned(),
-            ..AccountContext::new(target.clone(), config)
+            ..AccountContext::with_renewable_credentials(
+                target.clone(),
+                self.base.clone(),
+                RenewableCredentials::new(credentials, renew),
+            )
         })
     }
 

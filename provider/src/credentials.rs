@@ -11,7 +11,9 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
 
+use aws_config::retry::ErrorKind;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials};
 use aws_sdk_sts::config::interceptors::InterceptorContext;
@@ -71,24 +73,22 @@ impl RenewableCredentials {
         self.inner.renewals.load(Ordering::SeqCst)
     }
 
-    /// Marks the credentials expired; true when a renewal is still allowed.
+    /// Marks the credentials expired, so that the next attempt renews them;
+    /// false when they were renewed as often as allowed already. The SDK may
+    /// classify one answer more than once, so this must be idempotent until
+    /// the renewal happens.
     fn mark_expired(&self) -> bool {
-        let allowed = self
-            .inner
-            .renewals
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < MAX_RENEWALS).then_some(n + 1)
-            })
-            .is_ok();
-        if allowed {
-            self.inner.expired.store(true, Ordering::SeqCst);
+        if self.renewals() >= MAX_RENEWALS {
+            return false;
         }
-        allowed
+        self.inner.expired.store(true, Ordering::SeqCst);
+        true
     }
 
     async fn current(&self) -> provider::Result {
         let mut current = self.inner.current.lock().await;
         if self.inner.expired.swap(false, Ordering::SeqCst) {
+            self.inner.renewals.fetch_add(1, Ordering::SeqCst);
             tracing::warn!(
                 "a service said the assumed-role credentials expired; assuming the role again"
             );
@@ -138,7 +138,11 @@ impl ClassifyRetry for ExpiredTokenClassifier {
         if is_expired_token(response.status().as_u16(), error_type, body)
             && self.credentials.mark_expired()
         {
-            RetryAction::transient_error()
+            // New credentials are the remedy: no reason to wait before using them.
+            RetryAction::retryable_error_with_explicit_delay(
+                ErrorKind::TransientError,
+                Duration::ZERO,
+            )
         } else {
             RetryAction::NoActionIndicated
         }
@@ -176,6 +180,208 @@ pub fn is_expired_token(status: u16, error_type: &str, body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    use crate::accounts::{Provider, Target};
+    use crate::config::ProviderConfig;
+    use crate::error::Error;
+
+    /// Calls seen by [`FakeAws`].
+    #[derive(Default)]
+    struct Seen {
+        assume_role: AtomicU32,
+        describe_workspaces: AtomicU32,
+    }
+
+    /// Organizations, STS and Chatbot on a loopback port, just enough for one
+    /// account context: STS hands out ASIAFAKE1, ASIAFAKE2, ...; Chatbot
+    /// answers ExpiredTokenException to ASIAFAKE1, or to every key.
+    struct FakeAws {
+        endpoint: String,
+        seen: Arc<Seen>,
+    }
+
+    impl FakeAws {
+        fn start(expire_every_key: bool) -> FakeAws {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let endpoint = format!("http://{}", listener.local_addr().unwrap());
+            let seen = Arc::new(Seen::default());
+            let shared = seen.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let seen = shared.clone();
+                    std::thread::spawn(move || serve(stream, &seen, expire_every_key));
+                }
+            });
+            FakeAws { endpoint, seen }
+        }
+    }
+
+    fn serve(stream: TcpStream, seen: &Seen, expire_every_key: bool) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            let (mut length, mut target, mut authorization) = (0, String::new(), String::new());
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let Some((name, value)) = header.trim_end().split_once(':') else {
+                    break;
+                };
+                let value = value.trim().to_owned();
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.parse().unwrap(),
+                    "x-amz-target" => target = value,
+                    "authorization" => authorization = value,
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let body = String::from_utf8_lossy(&body);
+            let (status, headers, reply) = if target.ends_with("DescribeAccount") {
+                (
+                    "200 OK",
+                    "content-type: application/x-amz-json-1.1\r\n".to_owned(),
+                    r#"{"Account":{"Id":"100000000001","Status":"ACTIVE"}}"#.to_owned(),
+                )
+            } else if body.contains("Action=AssumeRole") {
+                let n = seen.assume_role.fetch_add(1, Ordering::SeqCst) + 1;
+                (
+                    "200 OK",
+                    "content-type: text/xml\r\n".to_owned(),
+                    format!(
+                        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+                         <Credentials><AccessKeyId>ASIAFAKE{n}</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>\
+                         <SessionToken>token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+                         <AssumedRoleUser><Arn>arn:aws:sts::100000000001:assumed-role/R/s</Arn>\
+                         <AssumedRoleId>AROAFAKE:s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>\
+                         <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>"
+                    ),
+                )
+            } else if path.starts_with("/describe-slack-workspaces") {
+                seen.describe_workspaces.fetch_add(1, Ordering::SeqCst);
+                if expire_every_key || authorization.contains("Credential=ASIAFAKE1/") {
+                    (
+                        "403 Forbidden",
+                        "content-type: application/json\r\nx-amzn-ErrorType: ExpiredTokenException\r\n"
+                            .to_owned(),
+                        r#"{"message":"The security token included in the request is expired"}"#.to_owned(),
+                    )
+                } else {
+                    (
+                        "200 OK",
+                        "content-type: application/json\r\n".to_owned(),
+                        r#"{"SlackWorkspaces":[]}"#.to_owned(),
+                    )
+                }
+            } else {
+                ("404 Not Found", String::new(), String::new())
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\n\r\n",
+                reply.len()
+            );
+            if writer
+                .write_all(head.as_bytes())
+                .and_then(|_| writer.write_all(reply.as_bytes()))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    async fn provider_on(fake: &FakeAws) -> Provider {
+        let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&fake.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDFAKE", "secret", None, None, "test"))
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
+            .load()
+            .await;
+        Provider::new(ProviderConfig::from_lookup(|_| None), base)
+    }
+
+    fn target() -> Target {
+        Target {
+            account_id: "100000000001".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_provider_assumes_the_role_again_when_a_call_finds_its_credentials_expired() {
+        let fake = FakeAws::start(false);
+        let provider = provider_on(&fake).await;
+        let ctx = provider
+            .account_context(&target(), "app-Alerts")
+            .await
+            .unwrap();
+        ctx.chatbot
+            .describe_slack_workspaces()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fake.seen.assume_role.load(Ordering::SeqCst), 2);
+        assert_eq!(fake.seen.describe_workspaces.load(Ordering::SeqCst), 2);
+
+        // The renewed credentials are cached for the next request.
+        let next = provider
+            .account_context(&target(), "app-Alerts")
+            .await
+            .unwrap();
+        next.chatbot
+            .describe_slack_workspaces()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fake.seen.assume_role.load(Ordering::SeqCst), 2);
+        assert_eq!(fake.seen.describe_workspaces.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn credentials_refused_again_after_renewal_fail_with_what_to_check() {
+        let fake = FakeAws::start(true);
+        let provider = provider_on(&fake).await;
+        let ctx = provider
+            .account_context(&target(), "app-Alerts")
+            .await
+            .unwrap();
+        let error = ctx
+            .chatbot
+            .describe_slack_workspaces()
+            .send()
+            .await
+            .unwrap_err();
+        let error = Error::from_sdk(
+            "chatbot",
+            "DescribeSlackWorkspaces",
+            "account 100000000001",
+            error,
+        );
+        assert!(
+            matches!(&error, Error::AccessDenied(m) if m.contains("refused as expired")),
+            "{error}"
+        );
+        assert_eq!(
+            fake.seen.assume_role.load(Ordering::SeqCst),
+            2,
+            "renewed once, not in a loop"
+        );
+        assert_eq!(fake.seen.describe_workspaces.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn expired_token_answers_of_each_protocol_are_recognised() {
@@ -230,6 +436,10 @@ mod tests {
         assert_eq!(key(credentials.provide_credentials().await), "ASIA0");
         assert_eq!(key(credentials.provide_credentials().await), "ASIA0");
         assert!(credentials.mark_expired());
+        assert!(
+            credentials.mark_expired(),
+            "the same answer classified twice"
+        );
         assert_eq!(key(credentials.provide_credentials().await), "ASIA1");
         assert_eq!(key(credentials.provide_credentials().await), "ASIA1");
         assert!(

@@ -102,6 +102,10 @@ impl Error {
                     "{detail} (check the execution role's permissions in the target account)"
                 ))
             }
+            "ExpiredToken" | "ExpiredTokenException" => Error::AccessDenied(format!(
+                "{detail} (the execution role's credentials were refused as expired, also after \
+                 assuming the role again; try again, and check the clock of the provider's host)"
+            )),
             "ResourceNotFoundException" | "NotFoundException" | "NoSuchEntity" | "NotFound" => {
                 Error::NotFound(detail)
             }
