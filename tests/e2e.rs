@@ -7,3 +7,4 @@ mod support;
 mod chatbot_slack_channel;
 mod contract;
 mod organization;
+mod wire;
