@@ -33,7 +33,7 @@ lint:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 test-rust:
-	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked
 
 test-localcloud: setup
 	$(PYTHON) -m pytest -q localcloud/tests
