@@ -222,8 +222,10 @@ pub fn parse_valid<R: Resource>(raw: &Value) -> Result<R> {
     let mut value = raw.clone();
     schema.coerce(&mut value);
     schema.validate(&value)?;
-    serde_json::from_value(value)
-        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", R::TYPE_NAME)))
+    let parsed: R = serde_json::from_value(value)
+        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", R::TYPE_NAME)))?;
+    parsed.check()?;
+    Ok(parsed)
 }
 
 /// Reads properties that were valid once (old properties, Delete): coerced, not validated.

@@ -1,11 +1,52 @@
-//! What the AWS Chatbot configuration types share: the Slack workspace
-//! authorization check and the tags of a configuration.
+//! What the AWS Chatbot configuration types share: the logging levels, the
+//! Slack workspace and Microsoft Teams team authorization checks, and the
+//! tags of a configuration.
 
 use aws_sdk_chatbot::types::Tag as ChatbotTag;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::AccountContext;
 use crate::error::{Error, Result};
 use crate::properties::{Owner, Tag};
+
+/// The logging levels of AWS Chatbot: errors only, every event, or none.
+// Variant doc comments would make the schema a `oneOf` of constants, whose
+// validation message is far less clear than that of a plain `enum`.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LoggingLevel {
+    Error,
+    Info,
+    None,
+}
+
+impl LoggingLevel {
+    /// The API's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoggingLevel::Error => "ERROR",
+            LoggingLevel::Info => "INFO",
+            LoggingLevel::None => "NONE",
+        }
+    }
+
+    /// The level the service reports, when it is one of ours.
+    pub fn from_live(level: Option<&str>) -> Option<Self> {
+        match level? {
+            "ERROR" => Some(LoggingLevel::Error),
+            "INFO" => Some(LoggingLevel::Info),
+            "NONE" => Some(LoggingLevel::None),
+            _ => None,
+        }
+    }
+}
+
+/// `None` for an empty list: the service applies its default then.
+pub fn non_empty(items: &[String]) -> Option<Vec<String>> {
+    (!items.is_empty()).then(|| items.to_vec())
+}
 
 /// Checks that Slack workspace `team_id` is authorized for AWS Chatbot in the
 /// account. There is no API for that one-time OAuth step, so the error says
@@ -37,6 +78,39 @@ pub async fn check_slack_workspace(ctx: &AccountContext, team_id: &str) -> Resul
         "Slack workspace {team_id} is not authorized for AWS Chatbot in account {}: sign in to that account, \
          open the AWS Chatbot console, choose Slack and authorize the workspace once (a one-time OAuth step \
          that has no API), then retry; or fix SlackWorkspaceId",
+        ctx.account_id()
+    )))
+}
+
+/// Checks that Microsoft Teams team `team_id` of tenant `tenant_id` is
+/// configured for AWS Chatbot in the account: like Slack's OAuth, a one-time
+/// console step with no API.
+pub async fn check_teams_team(ctx: &AccountContext, team_id: &str, tenant_id: &str) -> Result<()> {
+    let mut pages = ctx
+        .chatbot
+        .list_microsoft_teams_configured_teams()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            Error::from_sdk(
+                "chatbot",
+                "ListMicrosoftTeamsConfiguredTeams",
+                &format!("account {}", ctx.account_id()),
+                e,
+            )
+        })?;
+        if page.configured_teams().iter().any(|t| {
+            t.team_id().eq_ignore_ascii_case(team_id)
+                && t.tenant_id().eq_ignore_ascii_case(tenant_id)
+        }) {
+            return Ok(());
+        }
+    }
+    Err(Error::NotAuthorized(format!(
+        "Microsoft Teams team {team_id} (tenant {tenant_id}) is not configured for AWS Chatbot in account {}: \
+         sign in to that account, open the AWS Chatbot console, choose Microsoft Teams and add the team once \
+         (a one-time step that has no API), then retry; or fix TeamId and TeamsTenantId",
         ctx.account_id()
     )))
 }

@@ -2,7 +2,7 @@
 //! channel, with the property names of AWS::Chatbot::SlackChannelConfiguration.
 //! Calls chatbot Create/Describe/Update/DeleteSlackChannelConfiguration,
 //! DescribeSlackWorkspaces and the tagging APIs, and reads IAM and SNS to
-//! check the channel role and topics first.
+//! check the channel role (and its guardrails) and topics first.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +10,11 @@ use aws_sdk_chatbot::types::SlackChannelConfiguration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+pub use super::chatbot::LoggingLevel;
+use super::chatbot::non_empty;
+use super::guardrails::{self, ChannelPermissions};
 use super::{LiveResource, Resource, chatbot, prerequisites};
 use crate::accounts::AccountContext;
 use crate::error::{Error, Result};
@@ -56,37 +59,19 @@ pub struct SlackChannel {
     /// Tags of the configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like permissions (AdministratorAccess, `*` or `iam:*` actions) that no guardrail policy caps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_elevated_permissions: Option<bool>,
     /// Where the configuration is made.
     #[serde(flatten)]
     pub common: CommonProperties,
-}
-
-/// The logging levels of AWS Chatbot: errors only, every event, or none.
-// Variant doc comments would make the schema a `oneOf` of constants, whose
-// validation message is far less clear than that of a plain `enum`.
-#[allow(missing_docs)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum LoggingLevel {
-    Error,
-    Info,
-    None,
-}
-
-impl LoggingLevel {
-    fn as_str(self) -> &'static str {
-        match self {
-            LoggingLevel::Error => "ERROR",
-            LoggingLevel::Info => "INFO",
-            LoggingLevel::None => "NONE",
-        }
-    }
 }
 
 impl Resource for SlackChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotSlackChannel";
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "SlackWorkspaceId"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
+    const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];
 
     fn common(&self) -> &CommonProperties {
         &self.common
@@ -232,6 +217,16 @@ impl SlackChannel {
             "chatbot.amazonaws.com",
         )
         .await?;
+        guardrails::check_channel_permissions(
+            ctx,
+            ChannelPermissions {
+                role_property: "IamRoleArn",
+                role_arn: &self.iam_role_arn,
+                guardrails: Some(("GuardrailPolicies", &self.guardrail_policies)),
+                allow_elevated: self.allow_elevated_permissions.unwrap_or(false),
+            },
+        )
+        .await?;
         prerequisites::check_topics(ctx, "SnsTopicArns", &self.sns_topic_arns).await
     }
 
@@ -260,22 +255,17 @@ fn live_properties(ctx: &AccountContext, live: &SlackChannelConfiguration, tags:
         slack_channel_id: live.slack_channel_id().to_owned(),
         iam_role_arn: live.iam_role_arn().to_owned(),
         sns_topic_arns: live.sns_topic_arns().to_vec(),
-        logging_level: live
-            .logging_level()
-            .and_then(|l| serde_json::from_value(json!(l)).ok()),
+        logging_level: LoggingLevel::from_live(live.logging_level()),
         guardrail_policies: live.guardrail_policy_arns().to_vec(),
         user_role_required: live.user_authorization_required(),
         tags: user_tags(tags),
+        allow_elevated_permissions: None,
         common: CommonProperties {
             account_id: Some(ctx.account_id().to_owned()),
             region: Some(ctx.target.region.clone()),
         },
     };
     serde_json::to_value(properties).expect("properties serialize")
-}
-
-fn non_empty(items: &[String]) -> Option<Vec<String>> {
-    (!items.is_empty()).then(|| items.to_vec())
 }
 
 #[cfg(test)]

@@ -15,14 +15,26 @@ use crate::error::Result;
 use crate::properties::{CommonProperties, Owner};
 
 mod chatbot;
+pub mod chatbot_chime_webhook;
 pub mod chatbot_slack_channel;
+pub mod chatbot_teams_channel;
+mod guardrails;
 mod prerequisites;
+mod supportapp;
+pub mod supportapp_account_alias;
+pub mod supportapp_slack_channel;
+pub mod supportapp_slack_workspace;
 
 /// Calls `$apply!(Type)` for every resource type: the one list of types.
 #[macro_export]
 macro_rules! for_each_type {
     ($apply:ident) => {
         $apply!($crate::resources::chatbot_slack_channel::SlackChannel);
+        $apply!($crate::resources::chatbot_chime_webhook::ChimeWebhook);
+        $apply!($crate::resources::chatbot_teams_channel::TeamsChannel);
+        $apply!($crate::resources::supportapp_slack_workspace::SlackWorkspace);
+        $apply!($crate::resources::supportapp_slack_channel::SupportSlackChannel);
+        $apply!($crate::resources::supportapp_account_alias::AccountAlias);
     };
 }
 
@@ -38,9 +50,20 @@ pub trait Resource:
     const WRITE_ONLY: &'static [&'static str] = &[];
     /// List properties whose order does not matter.
     const UNORDERED: &'static [&'static str] = &[];
+    /// Properties that steer the provider and are not part of the live
+    /// resource (such as `AllowElevatedPermissions`): never read back, so a
+    /// comparison with what is live leaves them out.
+    const PROVIDER_ONLY: &'static [&'static str] = &[];
 
     /// The properties every type shares.
     fn common(&self) -> &CommonProperties;
+
+    /// Checks the rules between properties that the schema cannot express
+    /// (such as "a severity needs a notify flag"); runs on valid properties
+    /// before any call, so a bad template fails the same way offline.
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// What identifies the resource within its account (such as its
     /// ConfigurationName): two resources with the same key are the same one.
