@@ -134,6 +134,7 @@ pub struct Template {
     /// Where it came from (a file name, a StackSet), for messages.
     pub source: String,
     document: Map<String, Value>,
+    parameters: Vec<parameters::ParameterDecl>,
 }
 
 /// The pseudo parameters of one stack: what `AWS::AccountId` and friends resolve to.
@@ -309,8 +310,14 @@ impl Template {
         }
         Ok(Template {
             source: source.to_owned(),
+            parameters: parameters::read_declarations(&document)?,
             document,
         })
+    }
+
+    /// The declared parameters, in name order.
+    pub fn parameters(&self) -> &[parameters::ParameterDecl] {
+        &self.parameters
     }
 
     /// The template in its JSON form.
@@ -349,8 +356,7 @@ impl Template {
         overrides: &BTreeMap<String, String>,
         options: ResolveOptions,
     ) -> Result<Resolver<'_>> {
-        let declarations = parameters::declarations(self)?;
-        let resolved = parameters::resolve(&declarations, overrides, &options)?;
+        let resolved = parameters::resolve(&self.parameters, overrides, &options)?;
         Resolver::new(self, pseudo, resolved, options)
     }
 

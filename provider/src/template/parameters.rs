@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{ResolveOptions, Template, unknown};
 use crate::error::{Error, Result};
@@ -22,6 +22,8 @@ pub struct ParameterDecl {
     pub allowed_values: Vec<String>,
     /// A regular expression the whole value must match.
     pub allowed_pattern: Option<String>,
+    /// `allowed_pattern`, anchored and compiled once.
+    anchored_pattern: Option<AnchoredPattern>,
     /// The least number of characters.
     pub min_length: Option<u64>,
     /// The greatest number of characters.
@@ -32,6 +34,16 @@ pub struct ParameterDecl {
     pub max_value: Option<f64>,
     /// Whether the value is secret.
     pub no_echo: bool,
+}
+
+/// A compiled AllowedPattern that must match the whole value.
+#[derive(Debug, Clone)]
+struct AnchoredPattern(regex::Regex);
+
+impl PartialEq for AnchoredPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
 }
 
 impl ParameterDecl {
@@ -57,11 +69,18 @@ pub struct ResolvedParameters {
     pub secrets: Vec<String>,
 }
 
-/// The declared parameters of `template`.
-pub fn declarations(template: &Template) -> Result<Vec<ParameterDecl>> {
-    template
-        .section("Parameters")
-        .iter()
+/// The declared parameters of `template` (read once, when it is loaded).
+pub fn declarations(template: &Template) -> &[ParameterDecl] {
+    template.parameters()
+}
+
+/// Reads the Parameters section of a template document.
+pub(super) fn read_declarations(document: &Map<String, Value>) -> Result<Vec<ParameterDecl>> {
+    document
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
         .map(|(name, decl)| declaration(name, decl))
         .collect()
 }
@@ -109,18 +128,24 @@ fn declaration(name: &str, decl: &Value) -> Result<ParameterDecl> {
         Some(_) => return Err(invalid("AllowedValues must be a list".into())),
     };
     let allowed_pattern = scalar("AllowedPattern")?;
-    if let Some(pattern) = &allowed_pattern {
-        regex::Regex::new(pattern).map_err(|e| {
-            invalid(format!(
-                "AllowedPattern {pattern:?} is not a regular expression: {e}"
-            ))
-        })?;
-    }
+    let anchored_pattern = allowed_pattern
+        .as_ref()
+        .map(|pattern| {
+            regex::Regex::new(&format!("^(?:{pattern})$"))
+                .map(AnchoredPattern)
+                .map_err(|e| {
+                    invalid(format!(
+                        "AllowedPattern {pattern:?} is not a regular expression: {e}"
+                    ))
+                })
+        })
+        .transpose()?;
     Ok(ParameterDecl {
         name: name.to_owned(),
         default: scalar("Default")?,
         allowed_values,
         allowed_pattern,
+        anchored_pattern,
         min_length: number("MinLength")?.map(|n| n as u64),
         max_length: number("MaxLength")?.map(|n| n as u64),
         min_value: number("MinValue")?,
@@ -231,10 +256,8 @@ fn check(decl: &ParameterDecl, text: &str) -> std::result::Result<(), String> {
             decl.allowed_values.join(", ")
         ));
     }
-    if let Some(pattern) = &decl.allowed_pattern {
-        let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
-            .map_err(|e| format!("AllowedPattern is not a regular expression: {e}"))?;
-        if let Some(bad) = items.iter().find(|item| !anchored.is_match(item)) {
+    if let (Some(pattern), Some(anchored)) = (&decl.allowed_pattern, &decl.anchored_pattern) {
+        if let Some(bad) = items.iter().find(|item| !anchored.0.is_match(item)) {
             let bad = if decl.no_echo {
                 shown.clone()
             } else {
@@ -291,7 +314,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        resolve(&declarations(t)?, &overrides, &ResolveOptions::default())
+        resolve(declarations(t), &overrides, &ResolveOptions::default())
     }
 
     #[test]
@@ -360,7 +383,7 @@ mod tests {
             missing_parameters_unknown: true,
             ..Default::default()
         };
-        let values = resolve(&declarations(&t).unwrap(), &BTreeMap::new(), &options)
+        let values = resolve(declarations(&t), &BTreeMap::new(), &options)
             .unwrap()
             .values;
         assert!(super::super::unknown_origin(&values["Channel"]).is_some());
