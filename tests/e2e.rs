@@ -6,5 +6,6 @@ mod support;
 
 mod chatbot_slack_channel;
 mod contract;
+mod faults;
 mod organization;
 mod wire;

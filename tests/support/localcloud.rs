@@ -176,6 +176,30 @@ impl LocalCloud {
         );
     }
 
+    /// The faults still active, with how often each fired (and per operation).
+    pub async fn faults(&self) -> Vec<Value> {
+        let body = http()
+            .get(format!("{}/_localcloud/faults", self.endpoint))
+            .send()
+            .await
+            .expect("listing faults")
+            .bytes()
+            .await
+            .expect("faults body");
+        let answer: Value = serde_json::from_slice(&body).expect("faults JSON");
+        answer["faults"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Clears every fault.
+    pub async fn clear_faults(&self) {
+        let answer = http()
+            .delete(format!("{}/_localcloud/faults", self.endpoint))
+            .send()
+            .await
+            .expect("clearing faults");
+        assert!(answer.status().is_success(), "faults not cleared");
+    }
+
     /// An SDK configuration acting in `account`, through the seeded execution role.
     pub async fn sdk_config_for(&self, account: &str) -> aws_config::SdkConfig {
         let base = self.sdk_config().await;
@@ -218,6 +242,35 @@ impl LocalCloud {
             .credentials_provider(credentials)
             .load()
             .await
+    }
+
+    /// The console step that has no API: authorizes Slack workspace `team_id`
+    /// in `account` for `service` (`chatbot` or `supportapp`); for the
+    /// Support App, `for_organization` also shares it with the organization.
+    pub async fn authorize_slack(
+        &self,
+        service: &str,
+        account: &str,
+        team_id: &str,
+        for_organization: bool,
+    ) {
+        let spec = serde_json::json!({
+            "service": service,
+            "account": account,
+            "team_id": team_id,
+            "for_organization": for_organization,
+        });
+        let answer = http()
+            .post(format!("{}/_localcloud/slack-authorize", self.endpoint))
+            .body(spec.to_string())
+            .send()
+            .await
+            .expect("authorizing a Slack workspace");
+        assert!(
+            answer.status().is_success(),
+            "slack-authorize refused: {}",
+            answer.text().await.unwrap_or_default()
+        );
     }
 }
 
