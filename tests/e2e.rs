@@ -4,6 +4,7 @@
 
 mod support;
 
+mod chatbot_chime_webhook;
 mod chatbot_slack_channel;
 mod contract;
 mod faults;

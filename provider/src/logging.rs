@@ -4,9 +4,20 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Where a dependency logs whole events (every property value, secrets such
+/// as a WebhookUrl, the pre-signed ResponseURL) at TRACE: never that verbose,
+/// whatever `RUST_LOG` asks.
+const EVENT_LOGGERS: &[&str] = &["lambda_runtime::layers::api_response=debug"];
+
 /// Installs the global subscriber; `RUST_LOG` sets the level (default `info`).
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EVENT_LOGGERS.iter().fold(
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        |filter, directive| match directive.parse() {
+            Ok(directive) => filter.add_directive(directive),
+            Err(_) => filter,
+        },
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
