@@ -9,4 +9,5 @@ mod chatbot_slack_channel;
 mod contract;
 mod faults;
 mod organization;
+mod plan;
 mod wire;

@@ -45,6 +45,14 @@ pub struct Plan {
     /// --stack-set, the StackSet's current template is the deployed one.
     #[arg(long, value_name = "FILE", conflicts_with = "stack_set")]
     deployed: Option<PathBuf>,
+    /// A parameter value of the deployed stack, KEY=VALUE (repeatable), where it differs from
+    /// --parameter: the deployed template is resolved with --parameter values otherwise.
+    #[arg(
+        long = "deployed-parameter",
+        value_name = "KEY=VALUE",
+        requires = "deployed"
+    )]
+    deployed_parameter: Vec<String>,
     /// The stacks' region (default: AWS_REGION). StackSet instances have their own.
     #[arg(long)]
     region: Option<String>,
@@ -251,6 +259,14 @@ impl Plan {
             let template = load_template(path)?;
             let deployed = self.deployed.as_deref().map(load_template).transpose()?;
             let parameters = self.parameters.values(&template)?;
+            let mut deployed_parameters = parameters.clone();
+            if let Some(deployed) = &deployed {
+                let given = ParameterArgs {
+                    parameter: self.deployed_parameter.clone(),
+                    parameters_file: None,
+                };
+                deployed_parameters.extend(given.values(deployed)?);
+            }
             let accounts = match &self.targets.accounts {
                 Some(list) => targets::parse_account_ids(list)?,
                 None => {
@@ -275,7 +291,7 @@ impl Plan {
                         .map(Ownership::of_stack)
                         .unwrap_or_default(),
                     parameters: parameters.clone(),
-                    deployed_parameters: parameters.clone(),
+                    deployed_parameters: deployed_parameters.clone(),
                 });
             }
             inputs = Inputs::new(template, deployed);

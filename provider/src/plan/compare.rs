@@ -338,7 +338,7 @@ fn offline<R: Resource>(
         return create_plan(scope, n);
     };
     let decided = decide::<R>(scope, &n.owner, &d.properties, &n.properties);
-    let mut plan = changed_plan(scope, n, &decided, &d.properties, None);
+    let mut plan = changed_plan(scope, n, &decided, &d.properties, &n.properties, None);
     if plan.problem.is_none() {
         plan.problem = replacement_problem(scope, n, d.parsed.as_ref(), &decided);
     }
@@ -407,21 +407,26 @@ fn online<R: Resource>(
         None => true,
         Some(d) => d.properties.get(name) == n.properties.get(name),
     };
-    let new_for_live =
-        without_write_only::<R>(&settle::<R>(&n.properties, live_properties, |name| {
+    let partition = current.target.partition.as_str();
+    let new_for_live = as_live::<R>(
+        &settle::<R>(&n.properties, live_properties, |name| {
             unchanged_source(name)
                 && !n
                     .properties
                     .get(name)
                     .is_some_and(contains_changing_unknown)
-        }));
+        }),
+        partition,
+    );
     let against_live = decide::<R>(scope, &n.owner, live_properties, &new_for_live);
     let (decided, drift) = match d {
         None => (against_live.clone(), None),
         Some(d) => {
             let decided = decide::<R>(scope, &n.owner, &d.properties, &n.properties);
-            let deployed_for_live =
-                without_write_only::<R>(&settle::<R>(&d.properties, live_properties, |_| true));
+            let deployed_for_live = as_live::<R>(
+                &settle::<R>(&d.properties, live_properties, |_| true),
+                partition,
+            );
             let drift = decide::<R>(scope, &n.owner, &deployed_for_live, live_properties);
             let drift = (drift != Change::NoChange).then(|| {
                 Drift::Modified(property_changes::<R>(
@@ -435,7 +440,15 @@ fn online<R: Resource>(
             (decided, drift)
         }
     };
-    let mut plan = changed_plan(scope, n, &decided, live_properties, Some(&against_live));
+    let after = with_defaults::<R>(&n.properties, partition);
+    let mut plan = changed_plan(
+        scope,
+        n,
+        &decided,
+        live_properties,
+        &after,
+        Some(&against_live),
+    );
     plan.physical_id = Some(current.resource.physical_id.clone());
     if plan.natural_key.is_none() {
         plan.natural_key = Some(current.resource.natural_key.clone());
@@ -485,7 +498,7 @@ fn deleted_outside<R: Resource>(
     d: &Prepared<R>,
 ) -> ResourcePlan {
     let decided = decide::<R>(scope, &n.owner, &d.properties, &n.properties);
-    let mut plan = changed_plan(scope, n, &decided, &d.properties, None);
+    let mut plan = changed_plan(scope, n, &decided, &d.properties, &n.properties, None);
     plan.drift = Some(Drift::Deleted);
     if plan.action == Action::Update {
         plan.problem.get_or_insert_with(|| {
@@ -545,6 +558,7 @@ fn changed_plan<R: Resource>(
     n: &Prepared<R>,
     decided: &Change,
     before: &Value,
+    after: &Value,
     against_live: Option<&Change>,
 ) -> ResourcePlan {
     let (action, reasons) = match decided {
@@ -564,7 +578,7 @@ fn changed_plan<R: Resource>(
         }
         names.sort();
         names.dedup();
-        property_changes::<R>(scope, &names, before, &n.properties, &reasons)
+        property_changes::<R>(scope, &names, before, after, &reasons)
     } else {
         Vec::new()
     };
@@ -656,11 +670,30 @@ fn scalar_text(value: &Value) -> Option<String> {
     template::parameters::scalar_text(value)
 }
 
-fn without_write_only<R: Resource>(properties: &Value) -> Value {
-    let mut properties = properties.clone();
+/// `properties` as the service holds them: without what it never returns
+/// (write-only and provider-only properties), with its defaults for what a
+/// template leaves out.
+fn as_live<R: Resource>(properties: &Value, partition: &str) -> Value {
+    let mut properties = with_defaults::<R>(properties, partition);
     if let Some(map) = properties.as_object_mut() {
-        for name in R::WRITE_ONLY {
+        for name in R::WRITE_ONLY.iter().chain(R::PROVIDER_ONLY) {
             map.remove(*name);
+        }
+    }
+    properties
+}
+
+/// `properties` with the service's default for each property left out.
+fn with_defaults<R: Resource>(properties: &Value, partition: &str) -> Value {
+    let mut properties = properties.clone();
+    if let (Some(map), Value::Object(defaults)) =
+        (properties.as_object_mut(), R::service_defaults(partition))
+    {
+        for (name, default) in defaults {
+            let is_set = R::UNORDERED.contains(&name.as_str());
+            if change::normalized(map.get(&name), is_set).is_none() {
+                map.insert(name, default);
+            }
         }
     }
     properties

@@ -95,6 +95,19 @@ fn live_resource(account: &str, channel: &SlackChannel, owner: Option<&Owner>) -
         tags.extend(owner.managed_tags());
     }
     let mut properties = serde_json::to_value(channel).unwrap();
+    // What AWS Chatbot sets for what a configuration leaves out.
+    for (name, default) in [
+        ("LoggingLevel", json!("NONE")),
+        (
+            "GuardrailPolicies",
+            json!(["arn:aws:iam::aws:policy/AdministratorAccess"]),
+        ),
+        ("UserRoleRequired", json!(false)),
+    ] {
+        if properties.get(name).is_none() {
+            properties[name] = default;
+        }
+    }
     properties["AccountId"] = json!(account);
     properties["Region"] = json!("us-east-1");
     properties["Tags"] = serde_json::to_value(user_tags(&tags)).unwrap();

@@ -43,6 +43,16 @@ impl LoggingLevel {
     }
 }
 
+/// What AWS Chatbot sets when a channel configuration leaves these out: no
+/// logging, the AdministratorAccess guardrail, no per-user roles.
+pub fn channel_defaults(partition: &str) -> serde_json::Value {
+    serde_json::json!({
+        "LoggingLevel": "NONE",
+        "GuardrailPolicies": [format!("arn:{partition}:iam::aws:policy/AdministratorAccess")],
+        "UserRoleRequired": false,
+    })
+}
+
 /// `None` for an empty list: the service applies its default then.
 pub fn non_empty(items: &[String]) -> Option<Vec<String>> {
     (!items.is_empty()).then(|| items.to_vec())

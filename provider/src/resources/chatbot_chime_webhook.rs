@@ -93,6 +93,10 @@ impl Resource for ChimeWebhook {
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "Tags"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];
 
+    fn service_defaults(_partition: &str) -> Value {
+        serde_json::json!({"LoggingLevel": "NONE"})
+    }
+
     fn common(&self) -> &CommonProperties {
         &self.common
     }

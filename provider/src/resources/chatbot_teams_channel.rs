@@ -90,6 +90,10 @@ impl Resource for TeamsChannel {
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];
 
+    fn service_defaults(partition: &str) -> Value {
+        chatbot::channel_defaults(partition)
+    }
+
     fn common(&self) -> &CommonProperties {
         &self.common
     }

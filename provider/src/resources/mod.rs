@@ -55,6 +55,14 @@ pub trait Resource:
     /// comparison with what is live leaves them out.
     const PROVIDER_ONLY: &'static [&'static str] = &[];
 
+    /// What the service sets for properties a template leaves out (such as
+    /// AWS Chatbot's AdministratorAccess guardrail), as an object of property
+    /// values in `partition`: a plan fills them in before it compares a
+    /// template with what is live, so leaving a property out is no change.
+    fn service_defaults(_partition: &str) -> serde_json::Value {
+        serde_json::Value::Object(serde_json::Map::new())
+    }
+
     /// The properties every type shares.
     fn common(&self) -> &CommonProperties;
 

@@ -1,0 +1,474 @@
+//! `chatops plan`, `diff` and `validate` through the real binary: a stack
+//! deployed through the Lambda function plans as no change; a change made
+//! behind the template's back shows as drift; a new template version shows
+//! the update; the exit codes say which.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const TYPE: &str = "Custom::ChatbotSlackChannel";
+
+/// A stack of one Slack channel whose name holds the stack name, so runs
+/// and tests never collide in the shared cloud.
+const TEMPLATE: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  ServiceToken:
+    Type: String
+    Default: arn:aws:sns:us-east-1:123456789012:chatops-provider
+  LoggingLevel:
+    Type: String
+    AllowedValues: [ERROR, INFO, NONE]
+    Default: ERROR
+Resources:
+  AlertsChannel:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: !Sub "${AWS::StackName}-${AWS::AccountId}"
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: C0ALERTS1
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ChatbotChannelRole"
+      SnsTopicArns:
+        - !Sub "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:chatops-alerts"
+      LoggingLevel: !Ref LoggingLevel
+      UserRoleRequired: false
+      Tags:
+        - Key: team
+          Value: platform
+"#;
+
+fn write_template(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique("chatops-plan"));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("writing a template");
+    path
+}
+
+/// Runs the binary with the local cloud's environment.
+fn chatops(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_chatops"))
+        .args(args)
+        .envs(cloud().provider_env())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("running chatops");
+    output
+}
+
+fn chatops_offline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chatops"))
+        .args(args)
+        .output()
+        .expect("running chatops")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn described(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn plan_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", described(output)))
+}
+
+/// The resolved properties of AlertsChannel as CloudFormation sends them
+/// (scalars as strings), through the same resolver the plan uses.
+fn cloudformation_properties(
+    template: &Path,
+    account: &str,
+    stack_name: &str,
+    level: &str,
+) -> Value {
+    use chatops::template::{Pseudo, ResolveOptions, Template};
+    let template = Template::load(template).expect("the template loads");
+    let overrides = [("LoggingLevel".to_owned(), level.to_owned())].into();
+    let resolver = template
+        .resolver(
+            Pseudo::new(account, "us-east-1", stack_name),
+            &overrides,
+            ResolveOptions::default(),
+        )
+        .expect("the template resolves");
+    let resource = resolver
+        .resource("AlertsChannel")
+        .expect("AlertsChannel resolves")
+        .expect("AlertsChannel exists");
+    stringified(resource.properties)
+}
+
+fn stringified(value: Value) -> Value {
+    match value {
+        Value::Bool(b) => json!(b.to_string()),
+        Value::Number(n) => json!(n.to_string()),
+        Value::Array(items) => Value::Array(items.into_iter().map(stringified).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, stringified(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn stack_name_of(stack: &Stack) -> String {
+    stack
+        .stack_id
+        .split('/')
+        .nth(1)
+        .expect("a stack name in the StackId")
+        .to_owned()
+}
+
+fn account_plan<'a>(plan: &'a Value, account: &str) -> &'a Value {
+    plan["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["account_id"] == account)
+        .unwrap_or_else(|| panic!("no plan for {account}: {plan:#}"))
+}
+
+fn resource<'a>(plan: &'a Value, account: &str, logical_id: &str) -> &'a Value {
+    account_plan(plan, account)["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["logical_id"] == logical_id)
+        .unwrap_or_else(|| panic!("no {logical_id} in {account}: {plan:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_then_a_plan_is_no_change_and_changes_behind_its_back_are_drift() {
+    let members = cloud().members();
+    let (first, second) = (members[3].clone(), members[4].clone());
+    let template = write_template("stack.yaml", TEMPLATE);
+    let template_arg = template.display().to_string();
+    // One stack name in both accounts, as a StackSet or a scripted deploy gives.
+    let stack_one = Stack::new(&first, TYPE);
+    let name = stack_name_of(&stack_one);
+    let stack_two = Stack {
+        account: second.clone(),
+        stack_id: stack_one.stack_id.replace(&first, &second),
+        resource_type: TYPE.to_owned(),
+    };
+
+    // Before the deploy: a create in each account.
+    let accounts = format!("{first},{second}");
+    let plan_args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "plan",
+            template_arg.as_str(),
+            "--accounts",
+            accounts.as_str(),
+            "--stack-name",
+            name.as_str(),
+            "--detailed-exitcode",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let run = |extra: &[&str]| {
+        let args = plan_args(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        chatops(&args)
+    };
+    let before = run(&["--json"]);
+    assert_eq!(before.status.code(), Some(2), "{}", described(&before));
+    let plan = plan_json(&before);
+    assert_eq!(resource(&plan, &first, "AlertsChannel")["action"], "create");
+    assert_eq!(
+        resource(&plan, &second, "AlertsChannel")["action"],
+        "create"
+    );
+
+    // Deploy through the Lambda function, as CloudFormation would.
+    let mut lambda = provider_lambda(&[]);
+    let mut arns = Vec::new();
+    for stack in [&stack_one, &stack_two] {
+        let props = cloudformation_properties(&template, &stack.account, &name, "ERROR");
+        let created = send(&mut lambda, stack.create("AlertsChannel", &props), direct).await;
+        arns.push(assert_success(&created));
+    }
+
+    // A deploy followed by a plan shows no change, with or without the deployed template.
+    for extra in [
+        vec!["--json"],
+        vec!["--json", "--deployed", template_arg.as_str()],
+    ] {
+        let after = run(&extra);
+        assert_eq!(after.status.code(), Some(0), "{}", described(&after));
+        let plan = plan_json(&after);
+        for account in [&first, &second] {
+            let alerts = resource(&plan, account, "AlertsChannel");
+            assert_eq!(alerts["action"], "no-change", "{alerts:#}");
+            assert_eq!(alerts["drift"], Value::Null, "{alerts:#}");
+        }
+    }
+
+    // A change behind the template's back, in the first account only.
+    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(&first).await);
+    chatbot
+        .update_slack_channel_configuration()
+        .chat_configuration_arn(&arns[0])
+        .slack_channel_id("C0ALERTS1")
+        .iam_role_arn(format!("arn:aws:iam::{first}:role/ChatbotChannelRole"))
+        .logging_level("INFO")
+        .send()
+        .await
+        .expect("changing the configuration outside CloudFormation");
+
+    let drifted = run(&["--json", "--deployed", template_arg.as_str()]);
+    assert_eq!(drifted.status.code(), Some(2), "{}", described(&drifted));
+    let plan = plan_json(&drifted);
+    let alerts = resource(&plan, &first, "AlertsChannel");
+    assert_eq!(
+        alerts["action"], "no-change",
+        "the template did not change: {alerts:#}"
+    );
+    assert_eq!(alerts["drift"]["kind"], "modified", "{alerts:#}");
+    let drift = &alerts["drift"]["changes"];
+    assert!(
+        drift
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["property"] == "LoggingLevel"
+                && c["before"] == "ERROR"
+                && c["after"] == "INFO"),
+        "{alerts:#}"
+    );
+    assert_eq!(
+        resource(&plan, &second, "AlertsChannel")["drift"],
+        Value::Null
+    );
+    assert_eq!(plan["summary"]["drifted"], 1);
+
+    // The text says it too, with no colour when not on a terminal.
+    let text = run(&["--deployed", template_arg.as_str()]);
+    let shown = stdout(&text);
+    assert!(
+        shown.contains("has drifted from the deployed template"),
+        "{shown}"
+    );
+    assert!(shown.contains("! LoggingLevel"), "{shown}");
+    assert!(!shown.contains('\x1b'), "{shown}");
+
+    // A new version of the template: the update, and the drift it sets back.
+    let updated = run(&[
+        "--json",
+        "--deployed",
+        template_arg.as_str(),
+        "--parameter",
+        "LoggingLevel=NONE",
+        "--deployed-parameter",
+        "LoggingLevel=ERROR",
+    ]);
+    assert_eq!(updated.status.code(), Some(2), "{}", described(&updated));
+    let plan = plan_json(&updated);
+    for account in [&first, &second] {
+        let alerts = resource(&plan, account, "AlertsChannel");
+        assert_eq!(alerts["action"], "update", "{alerts:#}");
+        assert_eq!(alerts["changes"][0]["property"], "LoggingLevel");
+        assert_eq!(alerts["changes"][0]["after"], "NONE");
+    }
+    assert_eq!(
+        resource(&plan, &first, "AlertsChannel")["changes"][0]["before"],
+        "INFO"
+    );
+    assert_eq!(
+        resource(&plan, &second, "AlertsChannel")["changes"][0]["before"],
+        "ERROR"
+    );
+
+    // Gone from the template, still owned by the stack: a delete.
+    let empty = write_template(
+        "empty.yaml",
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n",
+    );
+    let deleting = chatops(&[
+        "plan",
+        &empty.display().to_string(),
+        "--accounts",
+        &first,
+        "--stack-name",
+        &name,
+        "--json",
+    ]);
+    assert_eq!(deleting.status.code(), Some(0), "{}", described(&deleting));
+    let plan = plan_json(&deleting);
+    let gone = resource(&plan, &first, "AlertsChannel");
+    assert_eq!(gone["action"], "delete", "{gone:#}");
+    assert_eq!(gone["physical_id"], arns[0].as_str());
+
+    for (stack, arn) in [(&stack_one, &arns[0]), (&stack_two, &arns[1])] {
+        let props = cloudformation_properties(&template, &stack.account, &name, "ERROR");
+        let deleted = send(
+            &mut lambda,
+            stack.delete("AlertsChannel", arn, &props),
+            direct,
+        )
+        .await;
+        assert_success(&deleted);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_account_failing_does_not_stop_the_others() {
+    let member = cloud().members()[2].clone();
+    let outsider = cloud().seed["outside_account"]
+        .as_str()
+        .expect("outside account")
+        .to_owned();
+    let template = write_template("stack.yaml", TEMPLATE);
+    let output = chatops(&[
+        "plan",
+        &template.display().to_string(),
+        "--accounts",
+        &format!("{member},{outsider}"),
+        "--stack-name",
+        &unique("stack"),
+        "--json",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", described(&output));
+    let plan = plan_json(&output);
+    let refused = account_plan(&plan, &outsider);
+    assert_eq!(refused["status"], "error");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not a member of the provider's organization"),
+        "{refused:#}"
+    );
+    assert_eq!(
+        resource(&plan, &member, "AlertsChannel")["action"],
+        "create"
+    );
+    assert_eq!(plan["summary"]["accounts_failed"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_organization_plans_every_active_account() {
+    let template = write_template("stack.yaml", TEMPLATE);
+    let output = chatops(&[
+        "plan",
+        &template.display().to_string(),
+        "--org",
+        "--json",
+        "--concurrency",
+        "4",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", described(&output));
+    let plan = plan_json(&output);
+    let planned: Vec<&str> = plan["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter_map(|a| a["account_id"].as_str())
+        .collect();
+    for member in cloud().members() {
+        assert!(
+            planned.contains(&member.as_str()),
+            "{member} not in {planned:?}"
+        );
+    }
+    assert!(
+        planned.contains(&"123456789012"),
+        "the management account is ACTIVE too"
+    );
+    assert!(
+        !planned.contains(&"999999999999"),
+        "the outsider is not in the organization"
+    );
+    assert_eq!(plan["summary"]["accounts_failed"], 0, "{plan:#}");
+}
+
+#[test]
+fn diff_needs_no_cloud_and_says_what_changes_in_its_exit_code() {
+    let old = write_template("old.yaml", TEMPLATE);
+    let same = chatops_offline(&[
+        "diff",
+        &old.display().to_string(),
+        &old.display().to_string(),
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", described(&same));
+    assert!(stdout(&same).contains("No changes"), "{}", described(&same));
+
+    let new = write_template(
+        "new.yaml",
+        &TEMPLATE.replace("SlackChannelId: C0ALERTS1", "SlackChannelId: C0OTHER1"),
+    );
+    let changed = chatops_offline(&[
+        "diff",
+        &old.display().to_string(),
+        &new.display().to_string(),
+        "--detailed-exitcode",
+        "--stack-name",
+        "app",
+    ]);
+    assert_eq!(changed.status.code(), Some(2), "{}", described(&changed));
+    let shown = stdout(&changed);
+    assert!(shown.contains("~ AlertsChannel"), "{shown}");
+    assert!(
+        shown.contains("-\"C0ALERTS1\"") && shown.contains("+\"C0OTHER1\""),
+        "{shown}"
+    );
+
+    let broken = write_template(
+        "broken.yaml",
+        &TEMPLATE.replace("!Ref LoggingLevel", "!Base64 x"),
+    );
+    let failed = chatops_offline(&[
+        "diff",
+        &old.display().to_string(),
+        &broken.display().to_string(),
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(failed.status.code(), Some(1), "{}", described(&failed));
+    let message = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        message.contains(
+            "Resources/AlertsChannel/Properties/LoggingLevel: Fn::Base64 is not supported"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn validate_checks_the_example_stack_and_names_bad_properties() {
+    let example = crate::support::localcloud::repo_root().join("examples/chatops-stack.yaml");
+    let good = chatops_offline(&["validate", &example.display().to_string()]);
+    assert_eq!(good.status.code(), Some(0), "{}", described(&good));
+    let bad = write_template(
+        "bad.yaml",
+        &TEMPLATE.replace(
+            "SlackChannelId: C0ALERTS1",
+            "SlackChannelId: \"not a channel\"",
+        ),
+    );
+    let output = chatops_offline(&["validate", &bad.display().to_string()]);
+    assert_eq!(output.status.code(), Some(1), "{}", described(&output));
+    assert!(
+        stdout(&output).contains("Resources/AlertsChannel/Properties/SlackChannelId"),
+        "{}",
+        described(&output)
+    );
+}
