@@ -4,8 +4,10 @@
 
 mod support;
 
+mod channel_guardrails;
 mod chatbot_chime_webhook;
 mod chatbot_slack_channel;
+mod chatbot_teams_channel;
 mod contract;
 mod faults;
 mod organization;
