@@ -159,12 +159,15 @@ fn without_service_token(mut properties: Value) -> Value {
 
 fn lenient_reply_to(raw: &Value) -> Option<Box<ReplyTo>> {
     let text = |name: &str| raw.get(name).and_then(Value::as_str).map(str::to_owned);
+    // A Create has no id of its own: answering one it carries would have
+    // CloudFormation delete that resource when it cleans up the failed Create.
+    let is_create = !matches!(text("RequestType").as_deref(), Some("Update" | "Delete"));
     Some(Box::new(ReplyTo {
         response_url: text("ResponseURL")?,
         stack_id: text("StackId").unwrap_or_default(),
         request_id: text("RequestId").unwrap_or_default(),
         logical_resource_id: text("LogicalResourceId").unwrap_or_default(),
-        physical_resource_id: text("PhysicalResourceId"),
+        physical_resource_id: text("PhysicalResourceId").filter(|_| !is_create),
     }))
 }
 
@@ -194,6 +197,19 @@ mod tests {
         assert_eq!(direct, via_sns);
         assert_eq!(direct.kind, RequestKind::Create);
         assert_eq!(direct.properties, json!({"ConfigurationName": "a"}));
+    }
+
+    #[test]
+    fn a_malformed_create_never_answers_an_id_it_carries() {
+        let mut event = create();
+        event["PhysicalResourceId"] =
+            json!("arn:aws:chatbot::100000000001:chat-configuration/slack-channel/theirs");
+        event.as_object_mut().unwrap().remove("ResourceProperties");
+        let err = requests_in(event.clone()).pop().unwrap().unwrap_err();
+        assert_eq!(err.reply_to.unwrap().physical_resource_id, None);
+        event["RequestType"] = json!("Delete");
+        let err = requests_in(event).pop().unwrap().unwrap_err();
+        assert!(err.reply_to.unwrap().physical_resource_id.is_some());
     }
 
     #[test]

@@ -28,4 +28,7 @@ pub mod response;
 pub mod schema;
 pub mod template;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use error::{Error, Result};

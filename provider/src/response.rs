@@ -86,7 +86,36 @@ pub fn to_body(response: &CloudFormationCustomResourceResponse) -> Vec<u8> {
         "the response is {size} bytes with its Data, over CloudFormation's limit of {MAX_RESPONSE_BYTES}; \
          this is a provider bug, please report it"
     ));
-    serialize(&too_large)
+    let body = serialize(&too_large);
+    if body.len() <= MAX_RESPONSE_BYTES {
+        return body;
+    }
+    // Only a request whose own ids are kilobytes long gets here, and
+    // CloudFormation never sends one: say so in a body that still fits.
+    too_large.reason = Some(format!(
+        "the request's ids are too long to repeat in a response of at most {MAX_RESPONSE_BYTES} bytes; \
+         this is not a request CloudFormation sends"
+    ));
+    loop {
+        let body = serialize(&too_large);
+        let ids = [
+            &mut too_large.physical_resource_id,
+            &mut too_large.request_id,
+            &mut too_large.logical_resource_id,
+            &mut too_large.stack_id,
+        ];
+        let Some(longest) = ids.into_iter().max_by_key(|id| id.len()) else {
+            return body;
+        };
+        if body.len() <= MAX_RESPONSE_BYTES || longest.is_empty() {
+            return body;
+        }
+        let mut end = longest.len() / 2;
+        while !longest.is_char_boundary(end) {
+            end -= 1;
+        }
+        longest.truncate(end);
+    }
 }
 
 fn serialize(response: &CloudFormationCustomResourceResponse) -> Vec<u8> {
@@ -159,6 +188,23 @@ mod tests {
                 .contains("over CloudFormation's limit")
         );
         assert!(body.len() <= MAX_RESPONSE_BYTES);
+    }
+
+    #[test]
+    fn ids_too_long_for_any_response_are_cut_into_a_failed_one() {
+        let mut reply_to = reply_to();
+        reply_to.request_id = "\u{0}é".repeat(2000);
+        reply_to.stack_id = "s".repeat(5000);
+        let body = to_body(&success(&reply_to, &"p".repeat(3000), BTreeMap::new()));
+        assert!(body.len() <= MAX_RESPONSE_BYTES, "{}", body.len());
+        let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["Status"], "FAILED");
+        assert!(
+            parsed["Reason"]
+                .as_str()
+                .unwrap()
+                .contains("ids are too long")
+        );
     }
 
     #[test]
