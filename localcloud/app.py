@@ -11,6 +11,8 @@ Control endpoints (JSON, same port as the AWS APIs):
   POST   /_localcloud/slack-authorize   {"service": "chatbot"|"supportapp", "account", "team_id",
                                          "team_name"?, "for_organization"?}: the console OAuth step
   GET    /_localcloud/sns-deliveries    messages SNS would have POSTed to non-loopback https subscribers
+  GET    /_localcloud/sessions?account=ID  the session credentials AssumeRole issued in that account (secret key and
+                                         token included): for audits that no credential reaches a log
   POST   /_localcloud/reset             wipe every backend and seed again (not for shared servers)
 """
 
@@ -204,6 +206,10 @@ class LocalCloudApp:
             if error:
                 return 400, {"error": error}
             return self.slack_authorize(spec)
+        if route == "sessions" and method == "GET":
+            if not query.get("account"):
+                return 400, {"error": "give ?account=ID"}
+            return 200, {"sessions": self.sessions(query["account"][0])}
         if route == "sns-deliveries" and method == "GET":
             return 200, {"deliveries": list(patches.SNS_DELIVERIES)}
         if route == "reset" and method == "POST":
@@ -264,6 +270,24 @@ class LocalCloudApp:
             except ServiceError as err:
                 return 409, {"error": err.message, "code": err.code}
         return 200, {"authorized": team_id, "account": account, "service": spec["service"]}
+
+    @staticmethod
+    def sessions(account: str) -> list[dict[str, str]]:
+        from moto.sts.models import sts_backends
+
+        if account not in sts_backends:
+            return []
+        return [
+            {
+                "access_key_id": role.access_key_id,
+                "secret_access_key": role.secret_access_key,
+                "session_token": role.session_token,
+                "role_arn": role.role_arn,
+                "session_name": role.session_name,
+            }
+            for partition in ("aws",)
+            for role in list(sts_backends[account][partition].assumed_roles)
+        ]
 
     def reset(self) -> dict[str, Any]:
         from moto.core.base_backend import BackendDict

@@ -133,3 +133,20 @@ def test_trust_policy_conditions(lc, unique):
         with pytest.raises(ClientError) as exc:
             sts.assume_role(RoleArn=arn, RoleSessionName="ts", ExternalId=external_id)
         assert error_code(exc) == "AccessDenied"
+
+
+def test_sessions_lists_the_credentials_assume_role_issued(lc):
+    account = lc.members[2]
+    out = lc.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{lc.info['execution_role_name']}",
+        RoleSessionName="audited",
+        ExternalId=lc.info["external_id"],
+    )["Credentials"]
+    status, answer = lc.control("GET", f"sessions?account={account}")
+    assert status == 200
+    issued = {s["access_key_id"]: s for s in answer["sessions"]}
+    assert issued[out["AccessKeyId"]]["secret_access_key"] == out["SecretAccessKey"]
+    assert issued[out["AccessKeyId"]]["session_token"] == out["SessionToken"]
+    assert issued[out["AccessKeyId"]]["session_name"] == "audited"
+    assert lc.control("GET", "sessions?account=555555555555") == (200, {"sessions": []})
+    assert lc.control("GET", "sessions")[0] == 400
