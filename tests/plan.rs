@@ -52,13 +52,12 @@ fn write_template(name: &str, text: &str) -> PathBuf {
 
 /// Runs the binary with the local cloud's environment.
 fn chatops(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_chatops"))
+    Command::new(env!("CARGO_BIN_EXE_chatops"))
         .args(args)
         .envs(cloud().provider_env())
         .env_remove("NO_COLOR")
         .output()
-        .expect("running chatops");
-    output
+        .expect("running chatops")
 }
 
 fn chatops_offline(args: &[&str]) -> Output {
@@ -471,4 +470,158 @@ fn validate_checks_the_example_stack_and_names_bad_properties() {
         "{}",
         described(&output)
     );
+}
+
+/// A StackSet whose current template has no custom resource yet (the local
+/// cloud's CloudFormation cannot deploy one), with instances in two accounts
+/// whose overrides differ: planning the next template reads the StackSet,
+/// its instances and their overrides, and recognises what an instance stack
+/// already owns.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_set_is_planned_per_instance_with_its_overrides() {
+    use aws_sdk_cloudformation::types::Parameter;
+
+    let members = cloud().members();
+    let (prod, dev) = (members[1].clone(), members[2].clone());
+    let name = unique("chatops-set").replace('-', "x");
+    let current = r#"
+Parameters:
+  ServiceToken: {Type: String}
+  Environment: {Type: String, Default: dev, AllowedValues: [dev, prod]}
+Resources:
+  Handle: {Type: AWS::CloudFormation::WaitConditionHandle}
+"#;
+    let parameter = |key: &str, value: &str| {
+        Parameter::builder()
+            .parameter_key(key)
+            .parameter_value(value)
+            .build()
+    };
+    let token = "arn:aws:sns:us-east-1:123456789012:chatops-provider";
+    let cloudformation = aws_sdk_cloudformation::Client::new(&cloud().sdk_config().await);
+    cloudformation
+        .create_stack_set()
+        .stack_set_name(&name)
+        .template_body(current)
+        .parameters(parameter("ServiceToken", token))
+        .send()
+        .await
+        .expect("creating the StackSet");
+    for (account, environment) in [(&prod, "prod"), (&dev, "dev")] {
+        cloudformation
+            .create_stack_instances()
+            .stack_set_name(&name)
+            .accounts(account)
+            .regions("us-east-1")
+            // The local cloud wants every parameter in the overrides.
+            .parameter_overrides(parameter("Environment", environment))
+            .parameter_overrides(parameter("ServiceToken", token))
+            .send()
+            .await
+            .expect("creating a stack instance");
+    }
+    let next = format!(
+        r#"
+Parameters:
+  ServiceToken: {{Type: String}}
+  Environment: {{Type: String, Default: dev, AllowedValues: [dev, prod]}}
+Conditions:
+  IsProd: !Equals [!Ref Environment, prod]
+Resources:
+  Handle: {{Type: AWS::CloudFormation::WaitConditionHandle}}
+  AlertsChannel:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: !Sub "{name}-${{AWS::AccountId}}"
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: C0ALERTS1
+      IamRoleArn: !Sub "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/ChatbotChannelRole"
+      LoggingLevel: !If [IsProd, ERROR, INFO]
+"#
+    );
+    let template = write_template("next.yaml", &next);
+    let template_arg = template.display().to_string();
+
+    // What the prod instance's stack made already (through the function, as
+    // CloudFormation would): the plan must recognise it as the instance's own.
+    let instances = cloudformation
+        .list_stack_instances()
+        .stack_set_name(&name)
+        .send()
+        .await
+        .expect("listing the instances");
+    let prod_stack_id = instances
+        .summaries()
+        .iter()
+        .find(|s| s.account() == Some(prod.as_str()))
+        .and_then(|s| s.stack_id())
+        .expect("the prod instance's StackId")
+        .to_owned();
+    let stack = Stack {
+        account: prod.clone(),
+        stack_id: prod_stack_id,
+        resource_type: TYPE.to_owned(),
+    };
+    let props = json!({
+        "ConfigurationName": format!("{name}-{prod}"),
+        "SlackWorkspaceId": "T0CHATOPS1",
+        "SlackChannelId": "C0ALERTS1",
+        "IamRoleArn": format!("arn:aws:iam::{prod}:role/ChatbotChannelRole"),
+        "LoggingLevel": "ERROR",
+    });
+    let mut lambda = provider_lambda(&[]);
+    let arn =
+        assert_success(&send(&mut lambda, stack.create("AlertsChannel", &props), direct).await);
+
+    let output = chatops(&[
+        "plan",
+        &template_arg,
+        "--stack-set",
+        &name,
+        "--json",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", described(&output));
+    let plan = plan_json(&output);
+    assert_eq!(
+        plan["accounts"].as_array().map(Vec::len),
+        Some(2),
+        "{plan:#}"
+    );
+    let made = resource(&plan, &prod, "AlertsChannel");
+    assert_eq!(
+        made["action"], "no-change",
+        "the instance's own resource: {made:#}"
+    );
+    assert_eq!(made["physical_id"], arn.as_str());
+    let new = resource(&plan, &dev, "AlertsChannel");
+    assert_eq!(new["action"], "create", "{new:#}");
+    let level = new["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["property"] == "LoggingLevel")
+        .expect("LoggingLevel");
+    assert_eq!(
+        level["after"], "INFO",
+        "the dev instance's override: {new:#}"
+    );
+
+    // The StackSet's own template: nothing of this provider's in it.
+    let unchanged = chatops(&["plan", "--stack-set", &name, "--detailed-exitcode"]);
+    assert_eq!(
+        unchanged.status.code(),
+        Some(0),
+        "{}",
+        described(&unchanged)
+    );
+
+    let deleted = send(
+        &mut lambda,
+        stack.delete("AlertsChannel", &arn, &props),
+        direct,
+    )
+    .await;
+    assert_success(&deleted);
 }

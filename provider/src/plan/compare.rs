@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::{Action, Drift, PropertyChange, ResourcePlan, Shown};
-use crate::accounts::{Provider, Target};
+use crate::accounts::{Provider, StackArn, Target};
 use crate::change::{self, Change};
 use crate::lifecycle;
 use crate::properties::{CommonProperties, LOGICAL_ID_TAG, Owner, STACK_ID_TAG};
@@ -42,42 +42,54 @@ pub struct LiveAt {
     pub resource: LiveResource,
 }
 
-/// Which live resources belong to the planned stack, from their managed tags.
+/// Which live resources belong to the planned stack, from their managed tags
+/// (`chatops:stack-id` holds the StackId of the stack that made them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ownership {
-    /// The exact StackId, when known (a StackSet instance's).
-    pub stack_id: Option<String>,
-    /// What every StackId of the stack contains (`:stack/NAME/`), when known.
-    pub stack_id_fragment: Option<String>,
+    /// The stack's name, when known.
+    pub stack_name: Option<String>,
+    /// What the stack's name starts with, when only that is known (an
+    /// instance of a StackSet whose stack does not exist yet).
+    pub stack_name_prefix: Option<String>,
 }
 
 impl Ownership {
-    /// Resources of stack `name` (their StackId holds `:stack/NAME/`).
+    /// Resources of stack `name`.
     pub fn of_stack(name: &str) -> Self {
         Ownership {
-            stack_id: None,
-            stack_id_fragment: Some(format!(":stack/{name}/")),
+            stack_name: Some(name.to_owned()),
+            stack_name_prefix: None,
         }
     }
 
-    /// Resources of an instance of StackSet `name`, whose stacks are named
-    /// `StackSet-NAME-<id>`; `stack_id` is the instance's, when known.
+    /// Resources of an instance of StackSet `name`: those of the instance's
+    /// stack (`stack_id`) when it exists, else those of any stack named like
+    /// an instance of it (`StackSet-NAME-<id>`).
     pub fn of_stack_set(name: &str, stack_id: Option<String>) -> Self {
-        Ownership {
-            stack_id,
-            stack_id_fragment: Some(format!(":stack/StackSet-{name}-")),
+        match stack_id.and_then(|id| StackArn::parse(&id).ok()) {
+            Some(stack) => Ownership::of_stack(&stack.name),
+            None => Ownership {
+                stack_name: None,
+                stack_name_prefix: Some(format!("StackSet-{name}-")),
+            },
         }
     }
 
     /// Whether the plan knows which stack is its own.
     pub fn is_known(&self) -> bool {
-        self.stack_id.is_some() || self.stack_id_fragment.is_some()
+        self.stack_name.is_some() || self.stack_name_prefix.is_some()
     }
 
+    /// Whether the stack of StackId `stack_tag` is the planned one; stacks
+    /// are compared by name, which CloudFormation keeps unique in an account
+    /// and region (the GUID after it changes when a stack is made again).
     fn is_ours(&self, stack_tag: &str) -> bool {
-        match (&self.stack_id, &self.stack_id_fragment) {
-            (Some(id), _) => stack_tag == id,
-            (None, Some(fragment)) => stack_tag.contains(fragment.as_str()),
+        let Ok(stack) = StackArn::parse(stack_tag) else {
+            return false;
+        };
+        match (&self.stack_name, &self.stack_name_prefix) {
+            (Some(name), _) => stack.name == *name,
+            (None, Some(prefix)) => stack.name.starts_with(prefix.as_str()),
             (None, None) => false,
         }
     }
@@ -967,13 +979,32 @@ mod tests {
         let other = Ownership::of_stack("other");
         assert!(matches!(other.owner_of(&owned_tags()), Owned::Other { .. }));
         assert_eq!(Ownership::default().owner_of(&owned_tags()), Owned::Unknown);
-        let instance = Ownership::of_stack_set("org", None);
-        let tags = Owner {
-            stack_id: "arn:aws:cloudformation:us-east-1:1:stack/StackSet-org-0c9d/guid".into(),
-            logical_id: "Hook".into(),
-        }
-        .managed_tags();
-        assert_eq!(instance.owner_of(&tags), Owned::Ours("Hook".into()));
+        let instance_tags = |stack_id: &str| {
+            Owner {
+                stack_id: stack_id.into(),
+                logical_id: "Hook".into(),
+            }
+            .managed_tags()
+        };
+        let org = "arn:aws:cloudformation:us-east-1:100000000001:stack/StackSet-org-0c9d/guid-1";
+        let org_extra =
+            "arn:aws:cloudformation:us-east-1:100000000001:stack/StackSet-org-extra-77aa/guid-2";
+        // The instance's own stack, whatever its GUID says.
+        let instance = Ownership::of_stack_set("org", Some(org.replace("guid-1", "guid-9")));
+        assert_eq!(
+            instance.owner_of(&instance_tags(org)),
+            Owned::Ours("Hook".into())
+        );
+        assert!(matches!(
+            instance.owner_of(&instance_tags(org_extra)),
+            Owned::Other { .. }
+        ));
+        // Without the instance's stack, any stack named like an instance.
+        let any_instance = Ownership::of_stack_set("org", None);
+        assert_eq!(
+            any_instance.owner_of(&instance_tags(org)),
+            Owned::Ours("Hook".into())
+        );
     }
 
     #[test]
