@@ -31,12 +31,23 @@ pub fn problems_of<R: Resource>(properties: &Value) -> Vec<String> {
             .iter()
             .any(|u| path == u || path.starts_with(&format!("{u}/")))
     };
-    schema
+    let problems: Vec<String> = schema
         .problems(&coerced)
         .into_iter()
         .filter(|(path, _)| !under_unknown(path))
         .map(|(path, problem)| format!("{path}: {problem}"))
-        .collect()
+        .collect();
+    if !problems.is_empty() || !unknown.is_empty() {
+        return problems;
+    }
+    // Fully known and valid: the rules between properties apply as on deploy.
+    match serde_json::from_value::<R>(coerced).map(|parsed| parsed.check()) {
+        Ok(Err(crate::Error::InvalidProperty { property, problem })) => {
+            vec![format!("{property}: {problem}")]
+        }
+        Ok(Err(other)) => vec![format!(": {other}")],
+        _ => problems,
+    }
 }
 
 /// The problems of `properties` for the type named `type_name`; `None` when
@@ -264,6 +275,36 @@ Resources:
             .find(|f| f.location == "Resources/Other/Type")
             .unwrap();
         assert!(!other.is_error);
+    }
+
+    #[test]
+    fn rules_between_properties_apply_once_everything_is_known() {
+        let channel = |flag: &str| {
+            format!(
+                "Resources:\n  Cases:\n    Type: Custom::SupportAppSlackChannel\n    Properties:\n      \
+                 ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops\n      TeamId: T0CHATOPS1\n      \
+                 ChannelId: C0CASES1\n      ChannelRoleArn: arn:aws:iam::100000000001:role/SupportAppChannelRole\n      \
+                 NotifyOnCaseSeverity: high\n      NotifyOnResolveCase: {flag}\n"
+            )
+        };
+        let validation = validate_text(&channel("false"));
+        assert_eq!(validation.findings.len(), 1, "{:?}", validation.findings);
+        assert_eq!(
+            validation.findings[0].location,
+            "Resources/Cases/Properties/NotifyOnCaseSeverity"
+        );
+        assert!(
+            validation.findings[0]
+                .problem
+                .contains("NotifyOnResolveCase")
+        );
+        assert!(validate_text(&channel("true")).is_valid());
+        // A flag known only at deploy time is not judged.
+        let unknown = channel("!Ref Flag").replace(
+            "Resources:",
+            "Parameters:\n  Flag: {Type: String}\nResources:",
+        );
+        assert!(validate_text(&unknown).is_valid());
     }
 
     #[test]
