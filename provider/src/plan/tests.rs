@@ -541,3 +541,62 @@ async fn colours_only_when_asked() {
         "{coloured}"
     );
 }
+
+/// Live resources that stay throttled for the first `throttled` reads.
+#[derive(Clone)]
+struct ThrottledLive {
+    throttled: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    inner: FixedLive,
+}
+
+impl super::live::LiveSource for ThrottledLive {
+    async fn list<R: crate::resources::Resource>(
+        &self,
+        target: &crate::accounts::Target,
+    ) -> crate::Result<Vec<LiveResource>> {
+        use std::sync::atomic::Ordering;
+        let throttled = self
+            .throttled
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if throttled {
+            return Err(crate::Error::Throttled(
+                "chatbot DescribeSlackChannelConfigurations: Rate exceeded".into(),
+            ));
+        }
+        self.inner.list::<R>(target).await
+    }
+}
+
+#[tokio::test]
+async fn throttled_accounts_are_tried_again_then_reported() {
+    let template = load("stack.yaml");
+    let live = FixedLive::new();
+    let run_with = |throttled: u32, retries: u32| {
+        let template = template.clone();
+        let live = ThrottledLive {
+            throttled: std::sync::Arc::new(throttled.into()),
+            inner: live.clone(),
+        };
+        async move {
+            let mut inputs = Inputs::new(template, None);
+            inputs.throttle_retries = retries;
+            inputs.retry_delay = std::time::Duration::from_millis(1);
+            let provider = provider();
+            run::plan_all(
+                &provider,
+                &inputs,
+                vec![target("100000000001", &[])],
+                None,
+                || live.clone(),
+                None,
+            )
+            .await
+        }
+    };
+    let recovered = run_with(2, 3).await;
+    assert!(recovered[0].outcome.is_ok(), "{recovered:?}");
+    let failed = run_with(5, 2).await;
+    let error = failed[0].outcome.as_ref().unwrap_err();
+    assert!(error.starts_with("throttled:"), "{error}");
+}
