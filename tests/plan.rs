@@ -397,6 +397,40 @@ async fn the_organization_plans_every_active_account() {
         "the outsider is not in the organization"
     );
     assert_eq!(plan["summary"]["accounts_failed"], 0, "{plan:#}");
+
+    // Under the root, at any depth: the same accounts.
+    let organizations = aws_sdk_organizations::Client::new(&cloud().sdk_config().await);
+    let roots = organizations
+        .list_roots()
+        .send()
+        .await
+        .expect("listing roots");
+    let root = roots.roots()[0].id().expect("the root's id").to_owned();
+    let under_root = chatops(&[
+        "plan",
+        &template.display().to_string(),
+        "--org",
+        "--ou",
+        &root,
+        "--json",
+    ]);
+    assert_eq!(
+        under_root.status.code(),
+        Some(0),
+        "{}",
+        described(&under_root)
+    );
+    let plan = plan_json(&under_root);
+    let mut again: Vec<&str> = plan["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter_map(|a| a["account_id"].as_str())
+        .collect();
+    let mut planned = planned;
+    planned.sort();
+    again.sort();
+    assert_eq!(again, planned);
 }
 
 #[test]
