@@ -23,7 +23,7 @@ build:
 
 ## The main job on the local cloud: plan, deploy into several accounts, no-change plan, drift, destroy.
 demo: setup build
-	$(PYTHON) scripts/demo.py --binary target/debug/chatops
+	$(PYTHON) -u scripts/demo.py --binary target/debug/chatops
 
 ## Every test: formatting, lints, Rust unit and end-to-end tests, the local cloud's suite, cfn-lint.
 test: setup lint test-rust test-localcloud lint-templates
