@@ -68,7 +68,8 @@ pub trait Resource:
 
     /// Checks the rules between properties that the schema cannot express
     /// (such as "a severity needs a notify flag"); runs on valid properties
-    /// before any call, so a bad template fails the same way offline.
+    /// before any call, and offline (`chatops validate`), where a string
+    /// known only at deploy time reads `(known after apply)`.
     fn check(&self) -> Result<()> {
         Ok(())
     }
@@ -269,6 +270,53 @@ mod tests {
             }
         }
         assert!(seen >= 3, "only {seen} example events");
+    }
+
+    /// The example templates are where users start: every custom resource in
+    /// them validates (values known only at deploy time aside), with no
+    /// warning, and every type has an example.
+    #[test]
+    fn example_templates_validate_and_cover_every_type() {
+        use crate::template::{Pseudo, Template, validate};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let mut covered = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let is_template = path
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json");
+            if !is_template {
+                continue;
+            }
+            let template =
+                Template::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let resolver = template
+                .resolver(
+                    Pseudo::new("100000000001", "us-east-1", "example"),
+                    &BTreeMap::new(),
+                    validate::options(),
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let validation = validate::validate(&template, &resolver);
+            assert!(
+                validation.findings.is_empty(),
+                "{}: {:#?}",
+                path.display(),
+                validation.findings
+            );
+            covered.extend(
+                validation
+                    .checked
+                    .into_iter()
+                    .map(|(_, type_name)| type_name),
+            );
+        }
+        for name in type_names() {
+            assert!(
+                covered.contains(name),
+                "no template in examples/ uses {name}; add one"
+            );
+        }
     }
 
     #[test]

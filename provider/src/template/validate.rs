@@ -37,11 +37,15 @@ pub fn problems_of<R: Resource>(properties: &Value) -> Vec<String> {
         .filter(|(path, _)| !under_unknown(path))
         .map(|(path, problem)| format!("{path}: {problem}"))
         .collect();
-    if !problems.is_empty() || !unknown.is_empty() {
+    if !problems.is_empty() {
         return problems;
     }
-    // Fully known and valid: the rules between properties apply as on deploy.
-    match serde_json::from_value::<R>(coerced).map(|parsed| parsed.check()) {
+    // Valid: the rules between properties apply as on deploy, unless they
+    // would read a value known only then (which then fails to deserialize:
+    // only a string property can hold the placeholder).
+    let placeholder = Value::String(super::KNOWN_AFTER_APPLY.to_owned());
+    let known = super::replace_unknowns(&coerced, &placeholder);
+    match serde_json::from_value::<R>(known).map(|parsed| parsed.check()) {
         Ok(Err(crate::Error::InvalidProperty { property, problem })) => {
             vec![format!("{property}: {problem}")]
         }
@@ -299,12 +303,19 @@ Resources:
                 .contains("NotifyOnResolveCase")
         );
         assert!(validate_text(&channel("true")).is_valid());
-        // A flag known only at deploy time is not judged.
+        // A flag known only at deploy time is not judged; a role known only
+        // then does not keep the rule from being checked.
         let unknown = channel("!Ref Flag").replace(
             "Resources:",
             "Parameters:\n  Flag: {Type: String}\nResources:",
         );
         assert!(validate_text(&unknown).is_valid());
+        let role_later = channel("false").replace(
+            "arn:aws:iam::100000000001:role/SupportAppChannelRole",
+            "!GetAtt Role.Arn",
+        ) + "  Role:\n    Type: AWS::IAM::Role\n";
+        let validation = validate_text(&role_later);
+        assert_eq!(validation.findings.len(), 1, "{:?}", validation.findings);
     }
 
     #[test]
