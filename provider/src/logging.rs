@@ -4,10 +4,17 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Where a dependency logs whole events (every property value, secrets such
-/// as a WebhookUrl, the pre-signed ResponseURL) at TRACE: never that verbose,
-/// whatever `RUST_LOG` asks.
-const EVENT_LOGGERS: &[&str] = &["lambda_runtime::layers::api_response=debug"];
+/// Where a dependency logs secrets at TRACE: never that verbose, whatever
+/// `RUST_LOG` asks. The Lambda runtime logs whole events (every property
+/// value, such as a WebhookUrl, and the pre-signed ResponseURL); the AWS SDK
+/// logs each request with its headers (the session token) and each response
+/// with its body (AssumeRole's secret key), and its signer the canonical
+/// request (the session token again).
+const EVENT_LOGGERS: &[&str] = &[
+    "lambda_runtime::layers::api_response=debug",
+    "aws_smithy_runtime::client::orchestrator=debug",
+    "aws_sigv4=debug",
+];
 
 /// Installs the global subscriber; `RUST_LOG` sets the level (default `info`).
 pub fn init(json: bool) {
