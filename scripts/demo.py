@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples" / "chatops-stack.yaml"
 STACK_NAME = "chatops-demo"
 SERVICE_TOKEN = "arn:aws:sns:us-east-1:123456789012:chatops-provider"
+# The local cloud seeds this channel role in every account.
+CHANNEL_ROLE = "ChatbotChannelRole"
 
 
 def banner(text: str) -> None:
@@ -60,7 +62,8 @@ class Demo:
 
     def plan(self, *extra: str, json_output: bool = False) -> subprocess.CompletedProcess:
         args = ["plan", str(TEMPLATE), "--accounts", ",".join(self.accounts), "--stack-name", STACK_NAME,
-                "-p", f"ServiceToken={SERVICE_TOKEN}", "--detailed-exitcode", *extra]
+                "-p", f"ServiceToken={SERVICE_TOKEN}", "-p", f"ChannelRoleName={CHANNEL_ROLE}",
+                "--detailed-exitcode", *extra]
         if json_output:
             args.append("--json")
         return self.chatops(*args, capture=json_output)
