@@ -38,6 +38,7 @@ pub struct Diff {
 impl Diff {
     /// Runs the command.
     pub fn execute(self) -> anyhow::Result<u8> {
+        crate::plan::targets::parse_account_ids(&self.account_id)?;
         let old = load_template(&self.old)?;
         let new = load_template(&self.new)?;
         let parameters = self.parameters.values(&new)?;

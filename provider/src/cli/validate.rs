@@ -28,6 +28,7 @@ pub struct Validate {
 impl Validate {
     /// Runs the command.
     pub fn execute(self) -> anyhow::Result<u8> {
+        crate::plan::targets::parse_account_ids(&self.account_id)?;
         let template = load_template(&self.template)?;
         let source = template.source.clone();
         let parameters = self.parameters.values(&template)?;
