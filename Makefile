@@ -45,10 +45,14 @@ lint-templates: setup
 schemas:
 	$(CARGO) run --quiet --bin chatops -- schema --write schemas
 
-bench: bench-localcloud
+bench: bench-localcloud bench-plan
 
 bench-localcloud: setup
 	$(PYTHON) localcloud/bench.py
+
+## Plans 1000 accounts against an in-process fake (50 ms a call), then 100 of the local cloud.
+bench-plan: setup
+	$(CARGO) run --locked --example bench_plan
 
 ## The Lambda deployment package: dist/chatops-lambda.zip with the `bootstrap` binary.
 package:
