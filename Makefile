@@ -9,7 +9,7 @@ CARGO ?= cargo
 VENV_STAMP := $(VENV)/.installed-$(shell sha1sum localcloud/requirements.txt | cut -c1-12)
 
 .PHONY: setup build demo test test-rust test-localcloud lint lint-templates schemas \
-        bench bench-localcloud bench-plan package clean
+        bench bench-localcloud bench-plan fuzz package clean
 
 setup: $(VENV_STAMP)
 
@@ -40,6 +40,10 @@ test-localcloud: setup
 
 lint-templates: setup
 	$(VENV)/bin/cfn-lint cfn-templates/*.yaml examples/*.yaml
+
+## The fuzzed request path at length (make test runs it briefly).
+fuzz:
+	PROPTEST_CASES=20000 $(CARGO) test --locked --lib fuzz::
 
 ## Regenerates schemas/ from the Rust property types.
 schemas:
