@@ -182,6 +182,7 @@ impl Provider {
     pub async fn from_env(config: ProviderConfig) -> Self {
         let base = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .http_client(crate::transport::shared_https_client())
             .load()
             .await;
         Self::new(config, base)

@@ -182,15 +182,15 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     })
 }
 
-/// Sends each answer to its ResponseURL; returns the failures.
-pub async fn send_answers(answers: &[Answer]) -> Vec<String> {
-    let client = reqwest::Client::new();
+/// Sends each answer to its ResponseURL with `client`; returns the failures.
+/// A warm function keeps one client: making one loads the trusted roots.
+pub async fn send_answers(client: &reqwest::Client, answers: &[Answer]) -> Vec<String> {
     let mut failures = Vec::new();
     for answer in answers {
         if answer.response_url.is_empty() {
             continue;
         }
-        if let Err(error) = response::send(&client, &answer.response_url, answer.body()).await {
+        if let Err(error) = response::send(client, &answer.response_url, answer.body()).await {
             tracing::error!(%error, "response not delivered");
             failures.push(error);
         }

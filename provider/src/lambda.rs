@@ -12,12 +12,13 @@ use crate::handler;
 
 /// Runs the Lambda runtime loop until the runtime stops the process.
 pub async fn run(provider: Arc<Provider>) -> Result<(), lambda_runtime::Error> {
+    let responses = reqwest::Client::new();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let provider = provider.clone();
+        let (provider, responses) = (provider.clone(), responses.clone());
         async move {
             let deadline = deadline_of(event.context.deadline);
             let answers = handler::answer_event(provider, event.payload, Some(deadline)).await;
-            let failures = handler::send_answers(&answers).await;
+            let failures = handler::send_answers(&responses, &answers).await;
             match failures.first() {
                 // Failing the invocation lets SNS or Lambda retry the delivery.
                 Some(failure) => Err(lambda_runtime::Error::from(failure.clone())),

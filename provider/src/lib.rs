@@ -27,6 +27,7 @@ pub mod resources;
 pub mod response;
 pub mod schema;
 pub mod template;
+pub mod transport;
 
 #[cfg(test)]
 mod fuzz;

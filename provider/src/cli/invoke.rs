@@ -40,7 +40,7 @@ impl Invoke {
         if self.no_send {
             return Ok(EXIT_OK);
         }
-        let failures = handler::send_answers(&answers).await;
+        let failures = handler::send_answers(&reqwest::Client::new(), &answers).await;
         Ok(if failures.is_empty() {
             EXIT_OK
         } else {
