@@ -9,7 +9,7 @@ CARGO ?= cargo
 VENV_STAMP := $(VENV)/.installed-$(shell sha1sum localcloud/requirements.txt | cut -c1-12)
 
 .PHONY: setup build demo test test-rust test-localcloud lint lint-templates schemas \
-        bench bench-localcloud bench-plan fuzz package clean
+        bench bench-lambda bench-localcloud bench-plan fuzz package clean
 
 setup: $(VENV_STAMP)
 
@@ -49,7 +49,11 @@ fuzz:
 schemas:
 	$(CARGO) run --quiet --bin chatops -- schema --write schemas
 
-bench: bench-localcloud bench-plan
+bench: bench-lambda bench-localcloud bench-plan
+
+## The Lambda's cold start, warm overhead and peak memory against a Python + boto3 reference (release build).
+bench-lambda: setup
+	$(CARGO) bench --locked --bench lambda
 
 bench-localcloud: setup
 	$(PYTHON) localcloud/bench.py
