@@ -26,14 +26,15 @@ demo: setup build
 	$(PYTHON) -u scripts/demo.py --binary target/debug/chatops
 
 ## Every test: formatting, lints, Rust unit and end-to-end tests, the local cloud's suite, cfn-lint.
+## Tests build with the `failpoints` feature, so that they can provoke what no input can (a panic).
 test: setup lint test-rust test-localcloud lint-templates
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --all-targets --features failpoints -- -D warnings
 
 test-rust:
-	$(CARGO) test --locked
+	$(CARGO) test --locked --features failpoints
 
 test-localcloud: setup
 	$(PYTHON) -m pytest -q localcloud/tests
@@ -43,7 +44,7 @@ lint-templates: setup
 
 ## The fuzzed request path at length (make test runs it briefly).
 fuzz:
-	PROPTEST_CASES=20000 $(CARGO) test --locked --lib fuzz::
+	PROPTEST_CASES=20000 $(CARGO) test --locked --features failpoints --lib fuzz::
 
 ## Regenerates schemas/ from the Rust property types.
 schemas:

@@ -227,3 +227,35 @@ async fn the_deadline_answers_failed_in_time_and_leaves_nothing_untracked() {
         "a half-made configuration was left behind"
     );
 }
+
+/// A panic in the handler cannot be provoked by any input; the `failpoints`
+/// build (`make test`) lets the test make one, in the real binary.
+#[cfg(feature = "failpoints")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panic_in_the_handler_still_answers_failed_and_the_function_lives_on() {
+    let account = &cloud().members()[4];
+    let stack = Stack::new(account, TYPE);
+    let mut lambda = provider_lambda(&[("FAILPOINTS", "handler::dispatch=panic")]);
+    for attempt in 0..2 {
+        let response = send(
+            &mut lambda,
+            stack.create("Crash", &valid(account)),
+            sns_wrapped,
+        )
+        .await;
+        let reason = assert_failed(&response);
+        assert!(reason.contains("crashed"), "attempt {attempt}: {reason}");
+        assert!(
+            response["PhysicalResourceId"]
+                .as_str()
+                .unwrap()
+                .starts_with("chatops:create-failed:"),
+            "{response}"
+        );
+    }
+    assert!(
+        lambda.logs().contains("panicked"),
+        "the panic really happened:\n{}",
+        lambda.logs()
+    );
+}

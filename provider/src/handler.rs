@@ -81,7 +81,11 @@ pub async fn answer(
     let work = {
         let request = shared.clone();
         // Boxed: the future of every type's lifecycle is deep, and the compiler's layout depth is not.
-        Box::pin(async move { resources::dispatch(&provider, &request).await })
+        Box::pin(async move {
+            // Lets the end-to-end tests make the handler panic (`failpoints` builds only).
+            fail::fail_point!("handler::dispatch");
+            resources::dispatch(&provider, &request).await
+        })
     };
     answer_with(shared, deadline, work).await
 }

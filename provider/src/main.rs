@@ -3,6 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Fail points exist only in builds with the `failpoints` feature: tests set them with FAILPOINTS.
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     // Lambda hands the function one invocation at a time, whose work is
     // waiting on services: one thread does it with fewer wake-ups and less
