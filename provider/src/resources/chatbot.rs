@@ -6,6 +6,11 @@ use aws_sdk_chatbot::types::Tag as ChatbotTag;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use std::future::Future;
+
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+use super::Resource;
 use crate::accounts::AccountContext;
 use crate::error::{Error, Result};
 use crate::properties::{Owner, Tag};
@@ -51,6 +56,51 @@ pub fn channel_defaults(partition: &str) -> serde_json::Value {
         "GuardrailPolicies": [format!("arn:{partition}:iam::aws:policy/AdministratorAccess")],
         "UserRoleRequired": false,
     })
+}
+
+/// What a Create call of a Chatbot configuration gives: the new ARN, or, when
+/// the name is taken (Conflict), the configuration that a retried or
+/// half-done Create of `owner` made, once `bring_up_to_date` has applied the
+/// desired properties to it. A configuration of anyone else is a conflict.
+pub async fn created_or_adopted<R, E, U, F>(
+    props: &R,
+    ctx: &AccountContext,
+    owner: &Owner,
+    operation: &'static str,
+    created: std::result::Result<Option<String>, SdkError<E>>,
+    bring_up_to_date: U,
+) -> Result<String>
+where
+    R: Resource,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    U: FnOnce(String) -> F,
+    F: Future<Output = Result<()>>,
+{
+    let name = props.natural_key();
+    let error = match created {
+        Ok(Some(arn)) => return Ok(arn),
+        Ok(None) => {
+            return Err(Error::Service {
+                service: "chatbot",
+                operation,
+                message: "the response has no configuration ARN".into(),
+            });
+        }
+        Err(e) => Error::from_sdk("chatbot", operation, &format!("configuration {name}"), e),
+    };
+    if !matches!(error, Error::Conflict(_)) {
+        return Err(error);
+    }
+    let Some(arn) = super::find_owned(props, ctx, owner).await? else {
+        return Err(Error::Conflict(format!(
+            "a chat configuration named {name:?} already exists in account {} and was not created by {} \
+             of this stack; choose another ConfigurationName, or delete the existing configuration",
+            ctx.account_id(),
+            owner.logical_id
+        )));
+    };
+    bring_up_to_date(arn.clone()).await?;
+    Ok(arn)
 }
 
 /// `None` for an empty list: the service applies its default then.

@@ -133,29 +133,23 @@ impl Resource for ChimeWebhook {
             .set_tags(Some(chatbot::desired_tags(&self.tags, owner)))
             .send()
             .await;
-        match created {
-            Ok(output) => output
+        let created = created.map(|output| {
+            output
                 .webhook_configuration()
                 .map(|c| c.chat_configuration_arn().to_owned())
-                .ok_or_else(|| Error::Service {
-                    service: "chatbot",
-                    operation: "CreateChimeWebhookConfiguration",
-                    message: "the response has no configuration ARN".into(),
-                }),
-            Err(e) => {
-                let err = Error::from_sdk(
-                    "chatbot",
-                    "CreateChimeWebhookConfiguration",
-                    &format!("configuration {}", self.configuration_name),
-                    e,
-                );
-                if matches!(err, Error::Conflict(_)) {
-                    self.adopt(ctx, owner).await
-                } else {
-                    Err(err)
-                }
-            }
-        }
+        });
+        chatbot::created_or_adopted(
+            self,
+            ctx,
+            owner,
+            "CreateChimeWebhookConfiguration",
+            created,
+            |arn| async move {
+                // What the first attempt sent is unknown: send the URL too.
+                self.apply(&arn, ctx, owner, true).await
+            },
+        )
+        .await
     }
 
     async fn update(
@@ -263,23 +257,6 @@ impl ChimeWebhook {
                 Error::from_sdk("chatbot", "UpdateChimeWebhookConfiguration", physical_id, e)
             })?;
         chatbot::sync_tags(ctx, physical_id, &self.tags, owner).await
-    }
-
-    /// A configuration with this name exists: it is ours from a retried or
-    /// half-done Create when it carries the owner's tags, else a conflict.
-    async fn adopt(&self, ctx: &AccountContext, owner: &Owner) -> Result<String> {
-        let Some(arn) = super::find_owned(self, ctx, owner).await? else {
-            return Err(Error::Conflict(format!(
-                "a chat configuration named {:?} already exists in account {} and was not created by {} \
-                 of this stack; choose another ConfigurationName, or delete the existing configuration",
-                self.configuration_name,
-                ctx.account_id(),
-                owner.logical_id
-            )));
-        };
-        // What the first attempt sent is unknown: send the URL too.
-        self.apply(&arn, ctx, owner, true).await?;
-        Ok(arn)
     }
 }
 

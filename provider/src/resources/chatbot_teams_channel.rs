@@ -134,29 +134,20 @@ impl Resource for TeamsChannel {
             .set_tags(Some(chatbot::desired_tags(&self.tags, owner)))
             .send()
             .await;
-        match created {
-            Ok(output) => output
+        let created = created.map(|output| {
+            output
                 .channel_configuration()
                 .map(|c| c.chat_configuration_arn().to_owned())
-                .ok_or_else(|| Error::Service {
-                    service: "chatbot",
-                    operation: "CreateMicrosoftTeamsChannelConfiguration",
-                    message: "the response has no configuration ARN".into(),
-                }),
-            Err(e) => {
-                let err = Error::from_sdk(
-                    "chatbot",
-                    "CreateMicrosoftTeamsChannelConfiguration",
-                    &format!("configuration {}", self.configuration_name),
-                    e,
-                );
-                if matches!(err, Error::Conflict(_)) {
-                    self.adopt(ctx, owner).await
-                } else {
-                    Err(err)
-                }
-            }
-        }
+        });
+        chatbot::created_or_adopted(
+            self,
+            ctx,
+            owner,
+            "CreateMicrosoftTeamsChannelConfiguration",
+            created,
+            |arn| async move { self.update(self, &arn, ctx, owner).await },
+        )
+        .await
     }
 
     async fn update(
@@ -262,22 +253,6 @@ impl TeamsChannel {
         )
         .await?;
         prerequisites::check_topics(ctx, "SnsTopicArns", &self.sns_topic_arns).await
-    }
-
-    /// A configuration with this name exists: it is ours from a retried or
-    /// half-done Create when it carries the owner's tags, else a conflict.
-    async fn adopt(&self, ctx: &AccountContext, owner: &Owner) -> Result<String> {
-        let Some(arn) = super::find_owned(self, ctx, owner).await? else {
-            return Err(Error::Conflict(format!(
-                "a chat configuration named {:?} already exists in account {} and was not created by {} \
-                 of this stack; choose another ConfigurationName, or delete the existing configuration",
-                self.configuration_name,
-                ctx.account_id(),
-                owner.logical_id
-            )));
-        };
-        self.update(self, &arn, ctx, owner).await?;
-        Ok(arn)
     }
 }
 
