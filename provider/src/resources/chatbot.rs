@@ -103,6 +103,23 @@ where
     Ok(arn)
 }
 
+/// A live configuration as the plan and adoption see it: its tags (which
+/// tell who owns it) are read, and `properties` makes its properties from them.
+pub async fn live_configuration(
+    ctx: &AccountContext,
+    arn: &str,
+    name: Option<&str>,
+    properties: impl FnOnce(&[Tag]) -> serde_json::Value,
+) -> Result<super::LiveResource> {
+    let tags = list_tags(ctx, arn).await?;
+    Ok(super::LiveResource {
+        physical_id: arn.to_owned(),
+        natural_key: name.unwrap_or_default().to_owned(),
+        properties: properties(&tags),
+        tags,
+    })
+}
+
 /// `None` for an empty list: the service applies its default then.
 pub fn non_empty(items: &[String]) -> Option<Vec<String>> {
     (!items.is_empty()).then(|| items.to_vec())

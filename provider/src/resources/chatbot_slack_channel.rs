@@ -186,16 +186,13 @@ impl Resource for SlackChannel {
             })?;
             for configuration in page.slack_channel_configurations() {
                 let arn = configuration.chat_configuration_arn();
-                let tags = chatbot::list_tags(ctx, arn).await?;
-                live.push(LiveResource {
-                    physical_id: arn.to_owned(),
-                    natural_key: configuration
-                        .configuration_name()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    properties: live_properties(ctx, configuration, &tags),
-                    tags,
-                });
+                let name = configuration.configuration_name();
+                live.push(
+                    chatbot::live_configuration(ctx, arn, name, |tags| {
+                        live_properties(ctx, configuration, tags)
+                    })
+                    .await?,
+                );
             }
         }
         Ok(live)
