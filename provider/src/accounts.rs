@@ -111,6 +111,16 @@ impl AccountContext {
         &self.target.account_id
     }
 
+    /// A CloudFormation client in the target's region, to ask the stack of a
+    /// request whether CloudFormation is really sending it.
+    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        let mut builder = aws_sdk_cloudformation::config::Builder::from(&self.config);
+        if let Some(renewal) = &self.renewal {
+            builder = builder.retry_classifier(renewal.clone());
+        }
+        aws_sdk_cloudformation::Client::from_conf(builder.build())
+    }
+
     /// An SNS client for `region`: topics may live in any region.
     pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
         let mut builder =
@@ -462,6 +472,7 @@ impl StackArn {
         let valid = parts.len() == 6
             && parts[0] == "arn"
             && parts[2] == "cloudformation"
+            && is_region_name(parts[3])
             && parts[4].len() == 12
             && parts[4].bytes().all(|b| b.is_ascii_digit())
             && parts[5].starts_with("stack/");
@@ -477,6 +488,19 @@ impl StackArn {
             name: parts[5].split('/').nth(1).unwrap_or_default().to_owned(),
         })
     }
+}
+
+/// True for a region name such as `us-east-1` or `us-gov-west-1`: the region
+/// of a StackId picks the CloudFormation endpoint, so it must never be a host.
+pub fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
 }
 
 /// A role session name within STS's limits: 2–64 characters of `[\w+=,.@-]`.
@@ -556,6 +580,16 @@ mod tests {
     #[test]
     fn stack_arn_is_checked() {
         assert!(StackArn::parse("not-an-arn").is_err());
+        for host in [
+            "x@127.0.0.1:9",
+            "us-east-1.evil.example",
+            "US-EAST-1",
+            "us-east-",
+        ] {
+            let stack_id = format!("arn:aws:cloudformation:{host}:100000000001:stack/app/guid");
+            assert!(StackArn::parse(&stack_id).is_err(), "{host}");
+        }
+        assert!(is_region_name("us-gov-west-1") && is_region_name("ap-southeast-1"));
         let arn = StackArn::parse(STACK).unwrap();
         assert_eq!(
             (arn.account_id.as_str(), arn.name.as_str()),

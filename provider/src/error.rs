@@ -54,6 +54,9 @@ pub enum Error {
         /// What is wrong and what to do about it.
         problem: String,
     },
+    /// CloudFormation did not confirm the request: it may be forged, so nothing was done.
+    #[error("could not verify this request with CloudFormation: {0}")]
+    Unverified(String),
     /// The Lambda deadline came close before the work was done.
     #[error("timed out: {0}")]
     Timeout(String),

@@ -15,6 +15,7 @@ use crate::accounts::Provider;
 use crate::error::Error;
 use crate::event::{self, Request, RequestKind};
 use crate::lifecycle::{self, Applied};
+use crate::provenance;
 use crate::resources;
 use crate::response;
 
@@ -84,6 +85,7 @@ pub async fn answer(
         Box::pin(async move {
             // Lets the end-to-end tests make the handler panic (`failpoints` builds only).
             fail::fail_point!("handler::dispatch");
+            provenance::verify(&provider, &request).await?;
             resources::dispatch(&provider, &request).await
         })
     };

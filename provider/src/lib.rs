@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod logging;
 pub mod plan;
 pub mod properties;
+pub mod provenance;
 pub mod resources;
 pub mod response;
 pub mod schema;

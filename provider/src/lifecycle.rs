@@ -58,6 +58,7 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
                 Change::UpdateInPlace { .. } => {
                     let old = parse_lenient::<R>(&old_raw).unwrap_or_else(|| desired.clone());
                     let ctx = context_for(provider, &owner, &desired).await?;
+                    R::check_owner(&physical_id, &ctx, &owner).await?;
                     desired.update(&old, &physical_id, &ctx, &owner).await?;
                     Ok(applied(&desired, physical_id))
                 }
@@ -108,6 +109,13 @@ async fn delete<R: Resource>(
         };
     }
     let ctx = context_for(provider, owner, &props).await?;
+    match R::check_owner(physical_id, &ctx, owner).await {
+        Err(e) if e.is_not_found() => {
+            tracing::info!(physical_id, "already gone");
+            return Ok(());
+        }
+        other => other?,
+    }
     match R::delete(physical_id, &ctx).await {
         Err(e) if e.is_not_found() => {
             tracing::info!(physical_id, "already gone");

@@ -161,6 +161,32 @@ impl LocalCloud {
         panic!("no response arrived under {key}");
     }
 
+    /// Makes CloudFormation's state in the local cloud what it is while
+    /// CloudFormation sends `request` (the stack exists, the resource is in
+    /// progress), so that the provider's verification confirms a request a
+    /// test made by hand. `phase` is `cleanup`, `rollback` or `stack-delete`
+    /// for a Delete sent in that phase.
+    pub async fn stage(&self, request: &Value, phase: Option<&str>) {
+        let mut spec = serde_json::json!({ "request": request });
+        if let Some(phase) = phase {
+            spec["phase"] = Value::from(phase);
+        }
+        let answer = http()
+            .post(format!(
+                "{}/_localcloud/cloudformation/stage",
+                self.endpoint
+            ))
+            .body(spec.to_string())
+            .send()
+            .await
+            .expect("staging a CloudFormation request");
+        assert!(
+            answer.status().is_success(),
+            "stage refused: {}",
+            answer.text().await.unwrap_or_default()
+        );
+    }
+
     /// Injects a fault (see localcloud's fault API).
     pub async fn inject(&self, fault: Value) {
         let answer = http()

@@ -141,8 +141,22 @@ pub async fn send_with_timeout(
 }
 
 /// [`send_with_timeout`] with the ResponseURL in `cloud`, such as a private
-/// cloud of a test that injects faults.
+/// cloud of a test that injects faults. CloudFormation's state is staged
+/// first, as if CloudFormation were sending the request.
 pub async fn send_via(
+    cloud: &LocalCloud,
+    lambda: &mut LocalLambda,
+    request: &mut Value,
+    wrap: fn(&Value) -> Value,
+    timeout: Duration,
+) -> Value {
+    cloud.stage(request, None).await;
+    send_forged(cloud, lambda, request, wrap, timeout).await
+}
+
+/// Sends `request` as anyone in the organization could publish it to the
+/// topic: nothing in CloudFormation stands behind it.
+pub async fn send_forged(
     cloud: &LocalCloud,
     lambda: &mut LocalLambda,
     request: &mut Value,

@@ -13,7 +13,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use super::Resource;
 use crate::accounts::AccountContext;
 use crate::error::{Error, Result};
-use crate::properties::{Owner, Tag};
+use crate::properties::{LOGICAL_ID_TAG, Owner, STACK_ID_TAG, Tag};
 
 /// The logging levels of AWS Chatbot: errors only, every event, or none.
 // Variant doc comments would make the schema a `oneOf` of constants, whose
@@ -224,6 +224,28 @@ pub async fn list_tags(ctx: &AccountContext, arn: &str) -> Result<Vec<Tag>> {
             value: t.tag_value().to_owned(),
         })
         .collect())
+}
+
+/// Refuses to change configuration `arn` unless it carries `owner`'s managed
+/// tags, naming who owns it instead.
+pub async fn check_owner(ctx: &AccountContext, arn: &str, owner: &Owner) -> Result<()> {
+    let tags = list_tags(ctx, arn).await?;
+    if owner.owns(&tags) {
+        return Ok(());
+    }
+    let tag = |key: &str| tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
+    let owned_by = match (tag(STACK_ID_TAG), tag(LOGICAL_ID_TAG)) {
+        (Some(stack), Some(logical)) => format!("resource {logical} of stack {stack}"),
+        _ => "no stack of this provider (it has no chatops: ownership tags, so it was made \
+              outside CloudFormation or by another tool)"
+            .to_owned(),
+    };
+    Err(Error::Conflict(format!(
+        "{arn} belongs to {owned_by}, not to resource {} of stack {}; the provider changes and \
+         deletes only what the requesting stack made (remove the resource from this stack with \
+         DeletionPolicy Retain, or delete it where it was made)",
+        owner.logical_id, owner.stack_id
+    )))
 }
 
 /// Makes the tags of `arn` equal to the user's tags plus the managed tags.

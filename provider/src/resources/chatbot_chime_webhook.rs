@@ -165,6 +165,10 @@ impl Resource for ChimeWebhook {
         self.apply(physical_id, ctx, owner, url_changed).await
     }
 
+    async fn check_owner(physical_id: &str, ctx: &AccountContext, owner: &Owner) -> Result<()> {
+        chatbot::check_owner(ctx, physical_id, owner).await
+    }
+
     async fn delete(physical_id: &str, ctx: &AccountContext) -> Result<()> {
         ctx.chatbot
             .delete_chime_webhook_configuration()

@@ -156,6 +156,10 @@ impl Resource for SlackChannel {
         chatbot::sync_tags(ctx, physical_id, &self.tags, owner).await
     }
 
+    async fn check_owner(physical_id: &str, ctx: &AccountContext, owner: &Owner) -> Result<()> {
+        chatbot::check_owner(ctx, physical_id, owner).await
+    }
+
     async fn delete(physical_id: &str, ctx: &AccountContext) -> Result<()> {
         ctx.chatbot
             .delete_slack_channel_configuration()

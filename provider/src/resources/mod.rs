@@ -101,6 +101,17 @@ pub trait Resource:
         owner: &Owner,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Refuses to change or delete `physical_id` unless `owner` made it (its
+    /// managed tags say so): a request acts only on what its own stack made.
+    /// The Support App has no tags; what guards its types is in the README.
+    fn check_owner(
+        _physical_id: &str,
+        _ctx: &AccountContext,
+        _owner: &Owner,
+    ) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+
     /// Deletes the resource; a resource that does not exist gives `Error::NotFound`.
     fn delete(physical_id: &str, ctx: &AccountContext) -> impl Future<Output = Result<()>> + Send;
 
