@@ -12,6 +12,7 @@ mod contract;
 mod faults;
 mod organization;
 mod plan;
+mod provenance;
 mod secrets;
 mod supportapp_account_alias;
 mod supportapp_slack_channel;
