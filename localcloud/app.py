@@ -13,6 +13,10 @@ Control endpoints (JSON, same port as the AWS APIs):
   GET    /_localcloud/sns-deliveries    messages SNS would have POSTed to non-loopback https subscribers
   GET    /_localcloud/sessions?account=ID  the session credentials AssumeRole issued in that account (secret key and
                                          token included): for audits that no credential reaches a log
+  POST   /_localcloud/functions         register a Lambda function (localcloud/functions.py) -> its description
+  GET    /_localcloud/functions         {"functions": [...]}; GET/DELETE /_localcloud/functions/NAME one of them
+  POST   /_localcloud/functions/NAME/invoke   a synchronous invocation with the body as event -> {"outcome", "payload"}
+  GET    /_localcloud/functions/NAME/failed   async invocations that failed every attempt (the dead-letter records)
   POST   /_localcloud/reset             wipe every backend and seed again (not for shared servers)
 """
 
@@ -214,7 +218,48 @@ class LocalCloudApp:
             return 200, {"deliveries": list(patches.SNS_DELIVERIES)}
         if route == "reset" and method == "POST":
             return 200, self.reset()
+        if route == "functions" or route.startswith("functions/"):
+            return self.functions(method, route.split("/")[1:], environ)
         return 404, {"error": f"no control endpoint {method} {PREFIX}{route}"}
+
+    def functions(self, method: str, parts: list[str], environ: dict[str, Any]) -> tuple[int, Any]:
+        from localcloud.functions import REGISTRY, SpecError
+
+        if not parts:
+            if method == "GET":
+                return 200, {"functions": [f.describe() for f in list(REGISTRY.by_arn.values())]}
+            if method == "POST":
+                spec, error = _read_json(environ)
+                if error:
+                    return 400, {"error": error}
+                try:
+                    function = REGISTRY.register(spec, self.info["management_account"], self.info["region"])
+                except SpecError as err:
+                    return 400, {"error": str(err)}
+                return 200, function.describe()
+            return 405, {"error": f"{method} is not allowed on {PREFIX}functions"}
+        function = REGISTRY.get(parts[0])
+        if function is None:
+            return 404, {"error": f"no function {parts[0]} (register it with POST {PREFIX}functions)"}
+        rest = parts[1:]
+        if not rest and method == "GET":
+            return 200, function.describe()
+        if not rest and method == "DELETE":
+            REGISTRY.remove(function.arn)
+            return 200, {"deleted": function.arn}
+        if rest == ["failed"] and method == "GET":
+            return 200, {"failed": list(function.failures)}
+        if rest == ["invoke"] and method == "POST":
+            event, error = _read_json(environ)
+            if error:
+                return 400, {"error": error}
+            outcome, body = function.invoke(event)
+            try:
+                payload: Any = json.loads(body) if body else None
+            except ValueError:
+                payload = body.decode(errors="replace")
+            return 200, {"outcome": outcome, "payload": payload}
+        return 404, {"error": f"no control endpoint {method} {PREFIX}functions/{'/'.join(parts)}"}
 
     def response_url(self, spec: dict[str, Any]) -> tuple[int, Any]:
         key = spec.get("key") or f"responses/{uuid.uuid4()}"
@@ -294,7 +339,10 @@ class LocalCloudApp:
         from moto.organizations.models import organizations_backends
         from moto.s3.models import s3_backends
 
+        from localcloud.functions import REGISTRY
+
         with self._reset_lock:
+            REGISTRY.close_all()
             BackendDict.reset()
             organizations_backends.master_accounts.clear()
             s3_backends.bucket_accounts.clear()

@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        from localcloud.functions import REGISTRY
+
+        REGISTRY.close_all()
         server.server_close()
     log.info("stopped")
     return 0
