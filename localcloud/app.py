@@ -58,7 +58,15 @@ class LocalCloudApp:
     def seed_now(self, endpoint: str) -> dict[str, Any]:
         self.endpoint = endpoint
         self.info = self._apply_seed(self.seed, endpoint)
+        from localcloud.cfn.engine import SETTINGS
+
+        SETTINGS.response_url = lambda key: self.response_url({"key": key})[1]["url"]
+        SETTINGS.read_response = self._stored_response
         return self.info
+
+    def _stored_response(self, key: str) -> bytes | None:
+        status, body = self.read_response(key)
+        return body if status == 200 else None
 
     # -- WSGI ----------------------------------------------------------------------------------
 
@@ -94,7 +102,22 @@ class LocalCloudApp:
             problem = queryvalidation.check(call, environ, body) if validated else None
             if problem is not None:
                 return self._send(start_response, *protocols.render_error(call.service, *problem))
+            if call.service == "cloudformation":
+                answer = self._cloudformation(environ, call, body)
+                if answer is not None:
+                    return self._send(start_response, *answer)
         return self._call_inner(environ, start_response, call)
+
+    @staticmethod
+    def _cloudformation(environ: dict[str, Any], call: Call, body: bytes | None) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """Stacks and StackSets live in the caller's account (AssumeRole keys act as the role's account) and region."""
+        from moto.iam.models import get_account_id_from
+
+        from localcloud import cfn
+
+        account = call.headers_account or get_account_id_from(call.access_key or "")
+        region = protocols.signing_region(environ) or "us-east-1"
+        return cfn.handle(call.operation, account, region, environ, body)
 
     def _call_inner(self, environ: dict[str, Any], start_response: StartResponse, call: Call | None) -> Iterable[bytes]:
         started = []
@@ -341,8 +364,11 @@ class LocalCloudApp:
 
         from localcloud.functions import REGISTRY
 
+        from localcloud import cfn
+
         with self._reset_lock:
             REGISTRY.close_all()
+            cfn.reset()
             BackendDict.reset()
             organizations_backends.master_accounts.clear()
             s3_backends.bucket_accounts.clear()

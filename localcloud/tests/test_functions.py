@@ -13,13 +13,14 @@ import pytest
 FN_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fn_client.py")
 
 
-def register(lc: Any, name: str, tmp_path: Any, **extra: Any) -> dict[str, Any]:
+def register(lc: Any, name: str, tmp_path: Any, env: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    """Registers tests/fn_client.py as function `name`; its records go to a file under tmp_path."""
     record = tmp_path / f"{name}.jsonl"
     spec = {
         "name": name,
         "command": [sys.executable, FN_CLIENT],
         "env": {"RECORD_PATH": str(record), "AWS_ENDPOINT_URL": lc.endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing", "EXTERNAL_ID": lc.info["external_id"], "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+                "AWS_SECRET_ACCESS_KEY": "testing", "EXTERNAL_ID": lc.info["external_id"], **(env or {})},
         "timeout": 10,
         **extra,
     }
