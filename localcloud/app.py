@@ -17,6 +17,8 @@ Control endpoints (JSON, same port as the AWS APIs):
   GET    /_localcloud/functions         {"functions": [...]}; GET/DELETE /_localcloud/functions/NAME one of them
   POST   /_localcloud/functions/NAME/invoke   a synchronous invocation with the body as event -> {"outcome", "payload"}
   GET    /_localcloud/functions/NAME/failed   async invocations that failed every attempt (the dead-letter records)
+  POST   /_localcloud/cloudformation/stage  TEST ONLY: {"request", "phase"?} makes CloudFormation's state what it is
+                                         while it sends that custom resource request (localcloud/cfn/stage.py)
   POST   /_localcloud/reset             wipe every backend and seed again (not for shared servers)
 """
 
@@ -241,6 +243,16 @@ class LocalCloudApp:
             return 200, {"deliveries": list(patches.SNS_DELIVERIES)}
         if route == "reset" and method == "POST":
             return 200, self.reset()
+        if route == "cloudformation/stage" and method == "POST":
+            from localcloud.cfn.stage import StageError, stage
+
+            spec, error = _read_json(environ)
+            if error:
+                return 400, {"error": error}
+            try:
+                return 200, stage(spec)
+            except StageError as err:
+                return 400, {"error": str(err)}
         if route == "functions" or route.startswith("functions/"):
             return self.functions(method, route.split("/")[1:], environ)
         return 404, {"error": f"no control endpoint {method} {PREFIX}{route}"}

@@ -335,3 +335,38 @@ Outputs:
     assert wait(cfn, bad)["StackStatus"] == "ROLLBACK_COMPLETE"
     failed = [e for e in cfn.describe_stack_events(StackName=bad)["StackEvents"] if e["ResourceStatus"] == "CREATE_FAILED"]
     assert "AWS::Made::Up is not implemented by the local cloud" in failed[0]["ResourceStatusReason"]
+
+
+def test_stage_makes_cloudformation_show_an_in_flight_request(lc, unique):
+    member = lc.members[3]
+    stack_id = f"arn:aws:cloudformation:eu-west-1:{member}:stack/{unique('staged')}/6f1c2b3a-0000-4000-8000-000000000001"
+    base = {"StackId": stack_id, "LogicalResourceId": "Channel", "ResourceType": "Custom::ChatbotSlackChannel",
+            "RequestId": "r-1", "ResponseURL": "https://example.invalid/", "ResourceProperties": {"ServiceToken": "t", "Name": "x"}}
+    cfn = lc.client("cloudformation", member, region="eu-west-1")
+
+    status, out = lc.control("POST", "cloudformation/stage", {"request": {**base, "RequestType": "Create"}})
+    assert status == 200 and out["stack"]["StackStatus"] == "CREATE_IN_PROGRESS" and out["stack"]["StackId"] == stack_id
+    detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId="Channel")["StackResourceDetail"]
+    assert detail["ResourceStatus"] == "CREATE_IN_PROGRESS" and "PhysicalResourceId" not in detail
+    assert detail["ResourceType"] == "Custom::ChatbotSlackChannel"
+    with pytest.raises(ClientError):  # the stack is in its own account and region only
+        lc.client("cloudformation", member).describe_stacks(StackName=stack_id)
+
+    update = {**base, "RequestType": "Update", "PhysicalResourceId": "arn:chan:1", "OldResourceProperties": {}}
+    assert lc.control("POST", "cloudformation/stage", {"request": update})[1]["resource"]["ResourceStatus"] == "UPDATE_IN_PROGRESS"
+    detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId="Channel")["StackResourceDetail"]
+    assert (detail["ResourceStatus"], detail["PhysicalResourceId"]) == ("UPDATE_IN_PROGRESS", "arn:chan:1")
+
+    delete = {**base, "RequestType": "Delete", "PhysicalResourceId": "arn:chan:1"}
+    out = lc.control("POST", "cloudformation/stage", {"request": delete, "phase": "cleanup", "current_physical_id": "arn:chan:2"})[1]
+    assert out["stack"]["StackStatus"] == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId="Channel")["StackResourceDetail"]
+    assert (detail["ResourceStatus"], detail["PhysicalResourceId"]) == ("UPDATE_COMPLETE", "arn:chan:2")
+    latest = cfn.describe_stack_events(StackName=stack_id)["StackEvents"][0]
+    assert (latest["LogicalResourceId"], latest["PhysicalResourceId"], latest["ResourceStatus"]) == ("Channel", "arn:chan:1", "DELETE_IN_PROGRESS")
+
+    out = lc.control("POST", "cloudformation/stage", {"request": delete, "phase": "stack-delete"})[1]
+    assert out["stack"]["StackStatus"] == "DELETE_IN_PROGRESS" and out["resource"]["ResourceStatus"] == "DELETE_IN_PROGRESS"
+    assert lc.control("POST", "cloudformation/stage", {"request": {**base, "RequestType": "Update"}})[0] == 400  # no physical id
+    assert lc.control("POST", "cloudformation/stage", {"request": {**base, "RequestType": "Create", "StackId": "nope"}})[0] == 400
+    assert lc.control("POST", "cloudformation/stage", {"request": delete, "phase": "sideways"})[0] == 400
