@@ -119,7 +119,11 @@ class LocalCloudApp:
 
         account = call.headers_account or get_account_id_from(call.access_key or "")
         region = protocols.signing_region(environ) or "us-east-1"
-        return cfn.handle(call.operation, account, region, environ, body)
+        try:
+            return cfn.handle(call.operation, account, region, environ, body)
+        except Exception:
+            log.error("unhandled error in cloudformation %s:\n%s", call.operation, traceback.format_exc())
+            return protocols.render_error("cloudformation", *protocols.server_error("cloudformation", 500))
 
     def _call_inner(self, environ: dict[str, Any], start_response: StartResponse, call: Call | None) -> Iterable[bytes]:
         started = []

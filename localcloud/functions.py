@@ -292,13 +292,16 @@ def _handler_for(function: Function) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:  # the process went away (killed at a timeout, or removed)
+                self.close_connection = True
 
         def _client_alive(self) -> bool:
             # A killed process (timeout, restart) leaves its long poll behind: it must not take the next event.
@@ -315,6 +318,7 @@ def _handler_for(function: Function) -> type[BaseHTTPRequestHandler]:
                 return self._reply(404, {"errorType": "NotFound", "errorMessage": self.path})
             invocation = function.next_invocation(self._client_alive)
             if invocation is None:
+                self.close_connection = True
                 return self._reply(500, {"errorType": "ServiceException", "errorMessage": "the function was removed"})
             headers = {
                 "Lambda-Runtime-Aws-Request-Id": invocation.id,

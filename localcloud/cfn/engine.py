@@ -83,11 +83,13 @@ class Resource:
 
 class Stack:
     def __init__(self, account: str, region: str, name: str, stack_id: str | None = None):
+        self.lock = threading.RLock()
         self.account, self.region, self.name = account, region, name
         self.id = stack_id or f"arn:aws:cloudformation:{region}:{account}:stack/{name}/{uuid.uuid4()}"
         self.status = "CREATE_IN_PROGRESS"
         self.reason: str | None = None
-        self.created = now()
+        self._last_tick: datetime.datetime | None = None
+        self.created = self.tick()
         self.updated: datetime.datetime | None = None
         self.deleted: datetime.datetime | None = None
         self.template_body = ""
@@ -102,20 +104,29 @@ class Stack:
         self.events: list[dict[str, Any]] = []
         self.outputs: list[dict[str, Any]] = []
         self.client_token: str | None = None
-        self.lock = threading.RLock()
         self.idle = threading.Event()
         self.idle.set()
         self.stack_set_id: str | None = None
 
     # -- views --------------------------------------------------------------------------------
 
+    def tick(self) -> datetime.datetime:
+        """The time of the next event: strictly after the last one at the API's millisecond precision, so
+        "events newer than LastUpdatedTime" (the current operation's) is exact."""
+        with self.lock:
+            stamp = now().replace(microsecond=now().microsecond // 1000 * 1000)
+            if self._last_tick is not None and stamp <= self._last_tick:
+                stamp = self._last_tick + datetime.timedelta(milliseconds=1)
+            self._last_tick = stamp
+            return stamp
+
     def event(self, logical: str, physical: str | None, resource_type: str, status: str, reason: str | None = None,
-              properties: Any = None) -> None:
+              properties: Any = None, stamp: datetime.datetime | None = None) -> None:
         with self.lock:
             entry = {
                 "StackId": self.id, "EventId": f"{logical}-{uuid.uuid4()}" if logical != self.name else str(uuid.uuid4()),
                 "StackName": self.name, "LogicalResourceId": logical, "PhysicalResourceId": physical or "",
-                "ResourceType": resource_type, "Timestamp": now(), "ResourceStatus": status,
+                "ResourceType": resource_type, "Timestamp": stamp or self.tick(), "ResourceStatus": status,
             }
             if reason:
                 entry["ResourceStatusReason"] = reason
@@ -127,12 +138,14 @@ class Stack:
 
     def set_status(self, status: str, reason: str | None = None) -> None:
         with self.lock:
+            stamp = self.tick()
             self.status, self.reason = status, reason
-            if status.startswith("UPDATE") or status.startswith("ROLLBACK") or status.startswith("IMPORT"):
-                self.updated = now()
+            # LastUpdatedTime: when the current update (or create rollback) began; its events are newer.
+            if status in ("UPDATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+                self.updated = stamp
             if status == "DELETE_COMPLETE":
-                self.deleted = now()
-        self.event(self.name, self.id, "AWS::CloudFormation::Stack", status, reason)
+                self.deleted = stamp
+            self.event(self.name, self.id, "AWS::CloudFormation::Stack", status, reason, stamp=stamp)
 
     def set_resource(self, res: Resource, status: str, reason: str | None = None, physical: str | None | bool = False,
                      event_physical: str | None | bool = False, properties: Any = None) -> None:

@@ -70,6 +70,10 @@ def stage(spec: Any) -> dict[str, Any]:
             stack.resources[logical] = res
         res.properties = properties
         res.definition = stack.template["Resources"][logical]
+    if stack_status.startswith("UPDATE") and stack_status != "UPDATE_IN_PROGRESS":
+        stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")  # the update this phase belongs to began first
+    if stack_status == "ROLLBACK_IN_PROGRESS" and stack.status != "CREATE_IN_PROGRESS":
+        stack.set_status("CREATE_IN_PROGRESS", "User Initiated")
     stack.set_status(stack_status, "User Initiated" if stack_status in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS") else None)
     if phase in ("cleanup", "rollback-cleanup"):
         # The replaced id is deleted while the resource already shows its current one.
