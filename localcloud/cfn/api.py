@@ -22,7 +22,6 @@ from localcloud.cfn.template import TemplateError
 from localcloud.cfn.wire import ApiError, model
 
 STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
-IN_PROGRESS = ("_IN_PROGRESS",)
 
 
 class Store:

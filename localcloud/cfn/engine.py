@@ -76,9 +76,6 @@ class Resource:
         return {"physical_id": self.physical_id, "properties": copy.deepcopy(self.properties), "data": dict(self.data),
                 "model": self.model, "definition": self.definition}
 
-    def restore(self, saved: dict[str, Any]) -> None:
-        self.physical_id, self.properties = saved["physical_id"], saved["properties"]
-        self.data, self.model, self.definition = saved["data"], saved["model"], saved["definition"]
 
 
 class Stack:

@@ -370,3 +370,29 @@ def test_stage_makes_cloudformation_show_an_in_flight_request(lc, unique):
     assert lc.control("POST", "cloudformation/stage", {"request": {**base, "RequestType": "Update"}})[0] == 400  # no physical id
     assert lc.control("POST", "cloudformation/stage", {"request": {**base, "RequestType": "Create", "StackId": "nope"}})[0] == 400
     assert lc.control("POST", "cloudformation/stage", {"request": delete, "phase": "sideways"})[0] == 400
+
+
+def test_the_moto_internals_cloudformation_and_functions_build_on_are_there():
+    """A moto upgrade that moves one of these fails here, by name, rather than somewhere in a stack."""
+    import inspect
+
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.sns.exceptions import SNSNotFoundError
+    from moto.sns.models import SNSBackend, Subscription
+
+    def params(fn: Any) -> list[str]:
+        return list(inspect.signature(fn).parameters)
+
+    assert params(Subscription.publish)[:8] == ["self", "message", "message_id", "subject", "message_attributes", "group_id",
+                                                "deduplication_id", "message_structure"]
+    assert "_filter_policy_matcher" in inspect.getsource(Subscription.__init__)
+    assert params(Subscription._parse_message_structure) == ["self", "message", "protocol"]
+    assert {"message", "arn", "subject"} <= set(params(SNSBackend.publish)) and issubclass(SNSNotFoundError, Exception)
+    assert "AWS::SNS::Topic" in parsing.get_model_map() and "AWS::CloudFormation::WaitConditionHandle" in parsing.NULL_MODELS
+    assert params(parsing.generate_resource_name) == ["resource_type", "stack_name", "logical_id"]
+    assert params(CloudFormationModel.create_from_cloudformation_json)[:4] == ["resource_name", "cloudformation_json", "account_id", "region_name"]
+    assert params(CloudFormationModel.update_from_cloudformation_json)[:5] == [
+        "original_resource", "new_resource_name", "cloudformation_json", "account_id", "region_name"]
+    assert params(CloudFormationModel.delete_from_cloudformation_json)[:4] == ["resource_name", "cloudformation_json", "account_id", "region_name"]
+    assert callable(CloudFormationModel.cloudformation_name_type)
