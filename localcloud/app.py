@@ -13,6 +13,12 @@ Control endpoints (JSON, same port as the AWS APIs):
   GET    /_localcloud/sns-deliveries    messages SNS would have POSTed to non-loopback https subscribers
   GET    /_localcloud/sessions?account=ID  the session credentials AssumeRole issued in that account (secret key and
                                          token included): for audits that no credential reaches a log
+  POST   /_localcloud/functions         register a Lambda function (localcloud/functions.py) -> its description
+  GET    /_localcloud/functions         {"functions": [...]}; GET/DELETE /_localcloud/functions/NAME one of them
+  POST   /_localcloud/functions/NAME/invoke   a synchronous invocation with the body as event -> {"outcome", "payload"}
+  GET    /_localcloud/functions/NAME/failed   async invocations that failed every attempt (the dead-letter records)
+  POST   /_localcloud/cloudformation/stage  TEST ONLY: {"request", "phase"?} makes CloudFormation's state what it is
+                                         while it sends that custom resource request (localcloud/cfn/stage.py)
   POST   /_localcloud/reset             wipe every backend and seed again (not for shared servers)
 """
 
@@ -54,7 +60,15 @@ class LocalCloudApp:
     def seed_now(self, endpoint: str) -> dict[str, Any]:
         self.endpoint = endpoint
         self.info = self._apply_seed(self.seed, endpoint)
+        from localcloud.cfn.engine import SETTINGS
+
+        SETTINGS.response_url = lambda key: self.response_url({"key": key})[1]["url"]
+        SETTINGS.read_response = self._stored_response
         return self.info
+
+    def _stored_response(self, key: str) -> bytes | None:
+        status, body = self.read_response(key)
+        return body if status == 200 else None
 
     # -- WSGI ----------------------------------------------------------------------------------
 
@@ -90,7 +104,26 @@ class LocalCloudApp:
             problem = queryvalidation.check(call, environ, body) if validated else None
             if problem is not None:
                 return self._send(start_response, *protocols.render_error(call.service, *problem))
+            if call.service == "cloudformation":
+                answer = self._cloudformation(environ, call, body)
+                if answer is not None:
+                    return self._send(start_response, *answer)
         return self._call_inner(environ, start_response, call)
+
+    @staticmethod
+    def _cloudformation(environ: dict[str, Any], call: Call, body: bytes | None) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """Stacks and StackSets live in the caller's account (AssumeRole keys act as the role's account) and region."""
+        from moto.iam.models import get_account_id_from
+
+        from localcloud import cfn
+
+        account = call.headers_account or get_account_id_from(call.access_key or "")
+        region = protocols.signing_region(environ) or "us-east-1"
+        try:
+            return cfn.handle(call.operation, account, region, environ, body)
+        except Exception:
+            log.error("unhandled error in cloudformation %s:\n%s", call.operation, traceback.format_exc())
+            return protocols.render_error("cloudformation", *protocols.server_error("cloudformation", 500))
 
     def _call_inner(self, environ: dict[str, Any], start_response: StartResponse, call: Call | None) -> Iterable[bytes]:
         started = []
@@ -214,7 +247,58 @@ class LocalCloudApp:
             return 200, {"deliveries": list(patches.SNS_DELIVERIES)}
         if route == "reset" and method == "POST":
             return 200, self.reset()
+        if route == "cloudformation/stage" and method == "POST":
+            from localcloud.cfn.stage import StageError, stage
+
+            spec, error = _read_json(environ)
+            if error:
+                return 400, {"error": error}
+            try:
+                return 200, stage(spec)
+            except StageError as err:
+                return 400, {"error": str(err)}
+        if route == "functions" or route.startswith("functions/"):
+            return self.functions(method, route.split("/")[1:], environ)
         return 404, {"error": f"no control endpoint {method} {PREFIX}{route}"}
+
+    def functions(self, method: str, parts: list[str], environ: dict[str, Any]) -> tuple[int, Any]:
+        from localcloud.functions import REGISTRY, SpecError
+
+        if not parts:
+            if method == "GET":
+                return 200, {"functions": [f.describe() for f in list(REGISTRY.by_arn.values())]}
+            if method == "POST":
+                spec, error = _read_json(environ)
+                if error:
+                    return 400, {"error": error}
+                try:
+                    function = REGISTRY.register(spec, self.info["management_account"], self.info["region"])
+                except SpecError as err:
+                    return 400, {"error": str(err)}
+                return 200, function.describe()
+            return 405, {"error": f"{method} is not allowed on {PREFIX}functions"}
+        function = REGISTRY.get(parts[0])
+        if function is None:
+            return 404, {"error": f"no function {parts[0]} (register it with POST {PREFIX}functions)"}
+        rest = parts[1:]
+        if not rest and method == "GET":
+            return 200, function.describe()
+        if not rest and method == "DELETE":
+            REGISTRY.remove(function.arn)
+            return 200, {"deleted": function.arn}
+        if rest == ["failed"] and method == "GET":
+            return 200, {"failed": list(function.failures)}
+        if rest == ["invoke"] and method == "POST":
+            event, error = _read_json(environ)
+            if error:
+                return 400, {"error": error}
+            outcome, body = function.invoke(event)
+            try:
+                payload: Any = json.loads(body) if body else None
+            except ValueError:
+                payload = body.decode(errors="replace")
+            return 200, {"outcome": outcome, "payload": payload}
+        return 404, {"error": f"no control endpoint {method} {PREFIX}functions/{'/'.join(parts)}"}
 
     def response_url(self, spec: dict[str, Any]) -> tuple[int, Any]:
         key = spec.get("key") or f"responses/{uuid.uuid4()}"
@@ -294,7 +378,13 @@ class LocalCloudApp:
         from moto.organizations.models import organizations_backends
         from moto.s3.models import s3_backends
 
+        from localcloud.functions import REGISTRY
+
+        from localcloud import cfn
+
         with self._reset_lock:
+            REGISTRY.close_all()
+            cfn.reset()
             BackendDict.reset()
             organizations_backends.master_accounts.clear()
             s3_backends.bucket_accounts.clear()

@@ -9,6 +9,10 @@
   `https://global.sns-api.chatbot.amazonaws.com`: deliveries to anything but
   loopback are recorded instead (GET /_localcloud/sns-deliveries), and any
   socket connection off loopback is refused in this process as a backstop.
+- SNS delivers to `lambda` subscribers by an asynchronous invocation of the
+  local cloud's own function with that ARN (localcloud/functions.py), never
+  through moto's Lambda (which needs docker); a subscriber ARN with no such
+  function is recorded like an off-loopback delivery.
 - AssumeRole checks trust policies (localcloud/sts_trust.py).
 - Two lookups moto makes on every request are made cheap, so a call stays at
   a few milliseconds with 100+ accounts: the access key -> account lookup
@@ -69,6 +73,8 @@ def guard_sns_http() -> None:
         return
 
     def publish(self: Subscription, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
+        if self.protocol == "lambda":
+            return _deliver_to_function(self, message, message_id, *args, **kwargs)
         if self.protocol in ("http", "https") and not is_loopback_host(urlparse(self.endpoint).hostname):
             with _deliveries_lock:
                 SNS_DELIVERIES.append(
@@ -88,6 +94,29 @@ def guard_sns_http() -> None:
 
     publish._localcloud = True  # type: ignore[attr-defined]
     Subscription.publish = publish  # type: ignore[method-assign]
+
+
+def _deliver_to_function(subscription: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
+    """SNS -> Lambda: an asynchronous invocation with the SNS event (moto's own path would start docker)."""
+    from localcloud.functions import REGISTRY, sns_event
+
+    params = dict(zip(("subject", "message_attributes", "group_id", "deduplication_id", "message_structure"), args))
+    params.update(kwargs)
+    if subscription._filter_policy_matcher is not None and not subscription._filter_policy_matcher.matches(params.get("message_attributes"), message):
+        return
+    if params.get("message_structure") == "json":
+        message = subscription._parse_message_structure(message, "lambda")
+    function = REGISTRY.get(subscription.endpoint)
+    if function is None:
+        with _deliveries_lock:
+            SNS_DELIVERIES.append(
+                {"time": time.time(), "topic_arn": subscription.topic.arn, "subscription_arn": subscription.arn,
+                 "endpoint": subscription.endpoint, "message_id": message_id, "message": message,
+                 "undeliverable": "no local function with this ARN (POST /_localcloud/functions)"}
+            )
+            del SNS_DELIVERIES[:-1000]
+        return
+    function.invoke_async(sns_event(subscription, message, message_id, params.get("subject"), params.get("message_attributes")))
 
 
 def guard_sockets() -> None:

@@ -51,6 +51,12 @@ def _credential(environ: dict[str, Any], query: dict[str, list[str]]) -> list[st
     return None
 
 
+def signing_region(environ: dict[str, Any]) -> str | None:
+    """The region of the SigV4 credential scope (Authorization header or pre-signed query)."""
+    scope = _credential(environ, parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    return scope[2] if scope and len(scope) >= 5 else None
+
+
 def signing_service(environ: dict[str, Any]) -> str | None:
     """The service of a SigV4 Authorization header (cheap: no query string or body parsing)."""
     auth = environ.get("HTTP_AUTHORIZATION", "")

@@ -1,4 +1,4 @@
-"""Model checks for the query-protocol calls the provider makes to moto's STS, IAM and SNS.
+"""Model checks for the query-protocol calls the provider makes to STS, IAM, SNS and CloudFormation.
 
 moto trusts its input: AssumeRole without a RoleArn, or an SNS call with a
 TopicArn that is not an ARN, ends in a Python exception. The real services
@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from localcloud.modelvalidation import _Collector, _lower_camel, _pattern, service_model
 from localcloud.protocols import Call
 
-SERVICES = {"sts", "iam", "sns"}
+SERVICES = {"sts", "iam", "sns", "cloudformation"}
 SCALARS = {"string", "integer", "long", "boolean"}
 
 

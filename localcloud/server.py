@@ -61,6 +61,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: pick a free one)")
     parser.add_argument("--seed", default=None, help="seed file, JSON or YAML (default: localcloud/seed.yaml)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request on stderr")
+    parser.add_argument(
+        "--custom-resource-timeout", type=float, default=120.0, metavar="SECONDS",
+        help="how long a stack waits for a custom resource's answer when the resource sets no ServiceTimeout "
+        "(CloudFormation's default is 3600; default here 120)",
+    )
     return parser.parse_args(argv)
 
 
@@ -81,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         log.error("cannot listen on 127.0.0.1:%s: the port is in use", args.port)
         return 2
     app = build_app(seed)
+    from localcloud.cfn.engine import SETTINGS
+
+    SETTINGS.custom_resource_timeout = args.custom_resource_timeout
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
@@ -110,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        from localcloud.functions import REGISTRY
+
+        REGISTRY.close_all()
         server.server_close()
     log.info("stopped")
     return 0

@@ -506,11 +506,10 @@ fn validate_checks_the_example_stack_and_names_bad_properties() {
     );
 }
 
-/// A StackSet whose current template has no custom resource yet (the local
-/// cloud's CloudFormation cannot deploy one), with instances in two accounts
-/// whose overrides differ: planning the next template reads the StackSet,
-/// its instances and their overrides, and recognises what an instance stack
-/// already owns.
+/// A StackSet whose current template has no custom resource yet, with
+/// instances in two accounts whose overrides differ: planning the next
+/// template reads the StackSet, its instances and their overrides, and
+/// recognises what an instance stack already owns.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stack_set_is_planned_per_instance_with_its_overrides() {
     use aws_sdk_cloudformation::types::Parameter;
@@ -542,17 +541,36 @@ Resources:
         .await
         .expect("creating the StackSet");
     for (account, environment) in [(&prod, "prod"), (&dev, "dev")] {
-        cloudformation
+        let operation = cloudformation
             .create_stack_instances()
             .stack_set_name(&name)
             .accounts(account)
             .regions("us-east-1")
-            // The local cloud wants every parameter in the overrides.
             .parameter_overrides(parameter("Environment", environment))
-            .parameter_overrides(parameter("ServiceToken", token))
             .send()
             .await
             .expect("creating a stack instance");
+        // One operation at a time per StackSet (OperationInProgressException otherwise).
+        let operation_id = operation.operation_id().expect("an operation id");
+        let status = loop {
+            let described = cloudformation
+                .describe_stack_set_operation()
+                .stack_set_name(&name)
+                .operation_id(operation_id)
+                .send()
+                .await
+                .expect("describing the operation");
+            let status = described
+                .stack_set_operation()
+                .and_then(|op| op.status())
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
+            if status != "RUNNING" && status != "QUEUED" {
+                break status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(status, "SUCCEEDED", "the instance in {account}");
     }
     let next = format!(
         r#"
