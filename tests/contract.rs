@@ -123,7 +123,16 @@ async fn a_malformed_request_is_still_answered() {
     let mut lambda = provider_lambda(&[]);
     let mut request = stack.create("NoStack", &valid(account));
     request.as_object_mut().unwrap().remove("StackId");
-    let reason = assert_failed(&send(&mut lambda, request, direct).await);
+    // CloudFormation never sends this: nothing to stage.
+    let response = send_forged(
+        cloud(),
+        &mut lambda,
+        &mut request,
+        direct,
+        Duration::from_secs(60),
+    )
+    .await;
+    let reason = assert_failed(&response);
     assert!(reason.contains("StackId"), "{reason}");
 }
 
@@ -162,6 +171,7 @@ async fn a_response_url_that_fails_twice_is_retried_until_accepted() {
     let mut request = stack.delete("Retry", "not-made", &json!({}));
     let (url, key) = private.response_url().await;
     request["ResponseURL"] = json!(url);
+    private.stage(&request, None).await;
     private
         .inject(json!({"service": "s3", "operation": "PutObject", "kind": "error", "status": 503, "count": 2}))
         .await;

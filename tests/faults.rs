@@ -360,6 +360,7 @@ async fn a_slow_response_url_is_waited_for_and_one_that_never_accepts_is_redeliv
     let mut create = stack.create("Unanswered", &unanswered_props);
     let (url, key) = private.response_url().await;
     create["ResponseURL"] = json!(url);
+    private.stage(&create, None).await;
     let outcome = tokio::task::block_in_place(|| lambda.invoke(sns_wrapped(&create), PATIENT));
     assert!(
         matches!(&outcome, Outcome::Error(e) if e.contains("could not be sent")),
@@ -567,6 +568,7 @@ async fn a_replacement_whose_old_resource_cannot_be_deleted() {
 
 /// Delivers `request` (SNS-wrapped) to both functions at the same time; the two responses.
 async fn at_once(first: &mut LocalLambda, second: &mut LocalLambda, request: &Value) -> [Value; 2] {
+    cloud().stage(&request, None).await;
     let mut events = Vec::new();
     let mut keys = Vec::new();
     for _ in 0..2 {

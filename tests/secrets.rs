@@ -520,6 +520,7 @@ async fn no_secret_reaches_a_log_a_response_a_plan_or_a_file() {
         bad["NotAProperty"] = json!("x");
         let mut event = r.stack.create("Invoked", &bad);
         event["ResponseURL"] = json!("http://127.0.0.1:9/never");
+        audit.cloud.stage(&event, None).await;
         let path = audit.input(&format!("{}-event.json", r.logical_id), &event);
         let out = audit.chatops(
             &format!("invoke {}", r.type_name),
