@@ -568,7 +568,7 @@ async fn a_replacement_whose_old_resource_cannot_be_deleted() {
 
 /// Delivers `request` (SNS-wrapped) to both functions at the same time; the two responses.
 async fn at_once(first: &mut LocalLambda, second: &mut LocalLambda, request: &Value) -> [Value; 2] {
-    cloud().stage(&request, None).await;
+    cloud().stage(request, None).await;
     let mut events = Vec::new();
     let mut keys = Vec::new();
     for _ in 0..2 {
