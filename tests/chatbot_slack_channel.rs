@@ -12,7 +12,7 @@ fn properties(account: &str, name: &str) -> Value {
     json!({
         "ConfigurationName": name,
         "SlackWorkspaceId": cloud().seed["slack_team_id"],
-        "SlackChannelId": "C0ALERTS1",
+        "SlackChannelId": unique_channel(),
         "IamRoleArn": seeded["chatbot_role_arn"],
         "SnsTopicArns": [seeded["topics"]["us-east-1"], seeded["topics"]["eu-west-1"]],
         "LoggingLevel": "ERROR",
@@ -83,7 +83,7 @@ async fn create_update_in_place_and_delete() {
     let live = describe(account, &arn)
         .await
         .expect("created configuration");
-    assert_eq!(live.slack_channel_id(), "C0ALERTS1");
+    assert_eq!(live.slack_channel_id(), props["SlackChannelId"]);
     assert_eq!(live.logging_level(), Some("ERROR"));
     assert_eq!(live.user_authorization_required(), Some(false));
     let tags = chatbot(account)
@@ -107,7 +107,8 @@ async fn create_update_in_place_and_delete() {
     assert_eq!(tag("chatops:logical-id").as_deref(), Some("Alerts"));
 
     let mut changed = props.clone();
-    changed["SlackChannelId"] = json!("C0ONCALL2");
+    let oncall = unique_channel();
+    changed["SlackChannelId"] = json!(oncall);
     changed["LoggingLevel"] = json!("INFO");
     changed["SnsTopicArns"] = json!([cloud().account(account)["topics"]["us-east-1"]]);
     changed["Tags"] = json!([{"Key": "team", "Value": "sre"}]);
@@ -125,7 +126,7 @@ async fn create_update_in_place_and_delete() {
     let live = describe(account, &arn)
         .await
         .expect("updated configuration");
-    assert_eq!(live.slack_channel_id(), "C0ONCALL2");
+    assert_eq!(live.slack_channel_id(), oncall);
     assert_eq!(live.logging_level(), Some("INFO"));
     assert_eq!(live.sns_topic_arns().len(), 1);
     assert!(
@@ -228,6 +229,39 @@ async fn replacement_that_keeps_the_name_is_refused_and_nothing_changes() {
     assert!(
         describe(account, &arn).await.is_some(),
         "the existing configuration is untouched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replacement_that_keeps_the_slack_channel_is_refused_and_nothing_changes() {
+    let account = &cloud().members()[1];
+    let stack = Stack::new(account, TYPE);
+    let mut lambda = provider_lambda(&[]);
+    let props = properties(account, &unique("kept"));
+    let arn = assert_success(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
+
+    let mut renamed = props.clone();
+    renamed["ConfigurationName"] = json!(unique("renamed"));
+    let reason = assert_failed(
+        &send(
+            &mut lambda,
+            stack.update("Alerts", &arn, &renamed, &props),
+            direct,
+        )
+        .await,
+    );
+    assert!(
+        reason.contains("one per SlackChannelId") && reason.contains("change SlackChannelId too"),
+        "{reason}"
+    );
+    assert!(describe(account, &arn).await.is_some());
+    let new_arn = arn.replace(
+        props["ConfigurationName"].as_str().unwrap(),
+        renamed["ConfigurationName"].as_str().unwrap(),
+    );
+    assert!(
+        describe(account, &new_arn).await.is_none(),
+        "nothing was made"
     );
 }
 

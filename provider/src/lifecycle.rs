@@ -180,7 +180,8 @@ fn defaults_for(provider: &Provider, owner: &Owner) -> Result<[(&'static str, St
 }
 
 /// A replacement must make a new resource before CloudFormation deletes the
-/// old one, so it cannot keep the old one's name in the same account.
+/// old one, so it cannot keep the old one's name in the same account, nor
+/// anything else the service allows once per account (its exclusive key).
 pub fn refuse_replacement_with_same_key<R: Resource>(
     provider: &Provider,
     owner: &Owner,
@@ -199,6 +200,23 @@ pub fn refuse_replacement_with_same_key<R: Resource>(
                 reasons.join(" and "),
                 R::TYPE_NAME,
                 new.natural_key()
+            ),
+        ));
+    }
+    let same_account = old_target.account_id == new_target.account_id;
+    if let (Some((old_key, property)), Some((new_key, _))) =
+        (old.exclusive_key(), new.exclusive_key())
+        && same_account
+        && old_key == new_key
+    {
+        return Err(Error::invalid_property(
+            reasons.join(", "),
+            format!(
+                "changing {} replaces the {}, and the replacement is made before the old one is \
+                 deleted, but the service allows only one per {property} ({new_key}) in an account: \
+                 change {property} too (or delete and re-add the resource)",
+                reasons.join(" and "),
+                R::TYPE_NAME,
             ),
         ));
     }

@@ -26,6 +26,18 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
 }
 
+/// A Slack channel id no other test uses: AWS Chatbot allows one
+/// configuration per channel in an account.
+pub fn unique_channel() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("C{:X}{n:X}{nanos:X}", std::process::id())
+}
+
 /// A CloudFormation stack in `account` that sends requests for one resource type.
 #[derive(Debug, Clone)]
 pub struct Stack {

@@ -85,6 +85,17 @@ impl Resource for SlackChannel {
         self.configuration_name.clone()
     }
 
+    /// AWS Chatbot refuses a second configuration for a Slack channel in one
+    /// account ("Slack channel with ID C in Slack team T has already been
+    /// configured for AWS account A", InvalidRequestException; see
+    /// localcloud/README.md for the reports of that error).
+    fn exclusive_key(&self) -> Option<(String, &'static str)> {
+        Some((
+            format!("{}/{}", self.slack_workspace_id, self.slack_channel_id),
+            "SlackChannelId",
+        ))
+    }
+
     fn data(&self, physical_id: &str) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("Arn".to_owned(), physical_id.to_owned()),

@@ -78,6 +78,13 @@ pub trait Resource:
     /// ConfigurationName): two resources with the same key are the same one.
     fn natural_key(&self) -> String;
 
+    /// What the service allows only once per account besides the natural key,
+    /// and the property to change to get another one, so that a replacement
+    /// (made before the old one is deleted) can be refused before any call.
+    fn exclusive_key(&self) -> Option<(String, &'static str)> {
+        None
+    }
+
     /// The GetAtt attributes of the resource with `physical_id`.
     fn data(&self, physical_id: &str) -> BTreeMap<String, String>;
 
