@@ -14,6 +14,7 @@ mod organization;
 mod plan;
 mod provenance;
 mod secrets;
+mod stacks;
 mod supportapp_account_alias;
 mod supportapp_slack_channel;
 mod supportapp_slack_workspace;

@@ -5,6 +5,7 @@
 
 pub mod lambda;
 pub mod localcloud;
+pub mod stacks;
 pub mod supportapp;
 
 use std::sync::atomic::{AtomicU64, Ordering};

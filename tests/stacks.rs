@@ -1,0 +1,383 @@
+//! Every example template deployed as a user deploys it: a stack made
+//! through the local cloud's CloudFormation API, whose custom resources go
+//! through SNS to the real binary running as the provider's Lambda function,
+//! which verifies each request with that CloudFormation before it acts.
+//! Each lifecycle is create, an update, delete; after each, `chatops plan`
+//! against the live accounts must agree with the stack (no change while it
+//! stands, everything to create once it is gone). And one StackSet.
+
+use std::process::{Command, Output};
+
+use aws_sdk_cloudformation::types::{DeploymentTargets, StackSetOperationStatus};
+
+use crate::support::stacks::*;
+use crate::support::*;
+
+/// One example template's lifecycle.
+struct Lifecycle {
+    /// The file under examples/.
+    example: &'static str,
+    /// Where its stack is deployed.
+    account: String,
+    /// Parameters besides ServiceToken.
+    parameters: Vec<(&'static str, String)>,
+    /// The parameter changed by the update, and its new value.
+    update: (&'static str, String),
+    /// Whether the plan can tell the stack's resources by their tags: the
+    /// Support App has no tags, so its plans compare without a stack name.
+    tagged: bool,
+}
+
+fn example_path(example: &str) -> String {
+    crate::support::localcloud::repo_root()
+        .join("examples")
+        .join(example)
+        .display()
+        .to_string()
+}
+
+fn plan(
+    example: &str,
+    account: &str,
+    stack_name: Option<&str>,
+    parameters: &[(&'static str, String)],
+) -> Output {
+    let mut args = vec![
+        "plan".to_owned(),
+        example_path(example),
+        "--accounts".to_owned(),
+        account.to_owned(),
+        "--detailed-exitcode".to_owned(),
+        "--no-color".to_owned(),
+    ];
+    if let Some(stack_name) = stack_name {
+        args.extend(["--stack-name".to_owned(), stack_name.to_owned()]);
+    }
+    for (key, value) in parameters {
+        args.push("-p".to_owned());
+        args.push(format!("{key}={value}"));
+    }
+    Command::new(env!("CARGO_BIN_EXE_chatops"))
+        .args(&args)
+        .envs(cloud().provider_env())
+        .output()
+        .expect("running chatops plan")
+}
+
+fn assert_plan_exit(output: &Output, expected: i32, when: &str) {
+    assert_eq!(
+        output.status.code(),
+        Some(expected),
+        "plan {when}:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Lifecycle {
+    async fn run(self) {
+        let deployment = deployment().await;
+        let client = cloudformation(&self.account).await;
+        let template = std::fs::read_to_string(example_path(self.example)).expect("the example");
+        let stack_name = unique("example");
+        let planned_stack = self.tagged.then_some(stack_name.as_str());
+        let mut values = vec![("ServiceToken", deployment.topic_arn.clone())];
+        values.extend(self.parameters.iter().cloned());
+        let as_pairs = |values: &[(&'static str, String)]| {
+            parameters(
+                &values
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+
+        let stack_id = client
+            .create_stack()
+            .stack_name(&stack_name)
+            .template_body(&template)
+            .set_parameters(Some(as_pairs(&values)))
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .expect("CreateStack")
+            .stack_id()
+            .expect("StackId")
+            .to_owned();
+        assert_settled_in(&client, &stack_id, "CREATE_COMPLETE").await;
+        let planned = plan(self.example, &self.account, planned_stack, &values);
+        assert_plan_exit(&planned, 0, &format!("of {} once created", self.example));
+
+        let (key, value) = self.update.clone();
+        values.retain(|(k, _)| *k != key);
+        values.push((key, value));
+        client
+            .update_stack()
+            .stack_name(&stack_id)
+            .use_previous_template(true)
+            .set_parameters(Some(as_pairs(&values)))
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .expect("UpdateStack");
+        assert_settled_in(&client, &stack_id, "UPDATE_COMPLETE").await;
+        let planned = plan(self.example, &self.account, planned_stack, &values);
+        assert_plan_exit(&planned, 0, &format!("of {} once updated", self.example));
+
+        client
+            .delete_stack()
+            .stack_name(&stack_id)
+            .send()
+            .await
+            .expect("DeleteStack");
+        assert_settled_in(&client, &stack_id, "DELETE_COMPLETE").await;
+        let planned = plan(self.example, &self.account, planned_stack, &values);
+        assert_plan_exit(&planned, 2, &format!("of {} once deleted", self.example));
+        let shown = String::from_utf8_lossy(&planned.stdout);
+        assert!(
+            shown.contains("will be created")
+                && shown.contains(" 0 to update in place, 0 to replace, 0 to delete"),
+            "everything is to create again, nothing is left behind:\n{shown}"
+        );
+    }
+}
+
+fn member(index: usize) -> String {
+    cloud().members()[index].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_channel_example() {
+    Lifecycle {
+        example: "chatops-stack.yaml",
+        account: member(4),
+        parameters: vec![
+            ("SlackChannelId", unique_channel()),
+            ("ChannelRoleName", "ChatbotChannelRole".into()),
+        ],
+        update: ("Environment", "prod".into()),
+        tagged: true,
+    }
+    .run()
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chime_webhook_example() {
+    Lifecycle {
+        example: "chatbot-chime-webhook.yaml",
+        account: member(4),
+        parameters: vec![
+            (
+                "WebhookUrl",
+                "https://hooks.chime.aws/incomingwebhooks/stack-first?token=c3RhY2stZmlyc3Q".into(),
+            ),
+            ("ChannelRoleName", "ChatbotChannelRole".into()),
+        ],
+        update: (
+            "WebhookUrl",
+            "https://hooks.chime.aws/incomingwebhooks/stack-second?token=c3RhY2stc2Vjb25k".into(),
+        ),
+        tagged: true,
+    }
+    .run()
+    .await;
+    let log = deployment().await.log_tail();
+    assert!(
+        !log.contains("c3RhY2stZmlyc3Q") && !log.contains("c3RhY2stc2Vjb25k"),
+        "a webhook token reached the function's log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn teams_channel_example() {
+    Lifecycle {
+        example: "chatbot-teams-channel.yaml",
+        account: member(5),
+        parameters: vec![],
+        update: (
+            "ChannelId",
+            "19%3aupdatedchannel0000000000000000%40thread.tacv2".into(),
+        ),
+        tagged: true,
+    }
+    .run()
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn support_app_examples() {
+    // One account: the channel needs the workspace, and the quotas are per account.
+    let account = member(5);
+    Lifecycle {
+        example: "supportapp-account-alias.yaml",
+        account: account.clone(),
+        parameters: vec![],
+        update: ("AliasPrefix", "org-".into()),
+        tagged: false,
+    }
+    .run()
+    .await;
+    Lifecycle {
+        example: "supportapp-slack-workspace.yaml",
+        account: account.clone(),
+        parameters: vec![],
+        update: ("VersionId", "2".into()),
+        tagged: false,
+    }
+    .run()
+    .await;
+    Lifecycle {
+        example: "supportapp-slack-channel.yaml",
+        account,
+        parameters: vec![("ChannelId", unique_channel())],
+        update: ("NotifyOnCaseSeverity", "all".into()),
+        tagged: false,
+    }
+    .run()
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_channel_stack_set_in_two_accounts() {
+    let deployment = deployment().await;
+    let client = cloudformation(cloud().seed["management_account"].as_str().unwrap()).await;
+    let template = std::fs::read_to_string(example_path("chatops-stack.yaml")).unwrap();
+    let name = unique("chatops-set");
+    let accounts = [member(0), member(1)];
+    let channel = unique_channel();
+    let values = [
+        ("ServiceToken", deployment.topic_arn.as_str()),
+        ("SlackChannelId", channel.as_str()),
+        ("ChannelRoleName", "ChatbotChannelRole"),
+    ];
+    client
+        .create_stack_set()
+        .stack_set_name(&name)
+        .template_body(&template)
+        .set_parameters(Some(parameters(&values)))
+        .permission_model(aws_sdk_cloudformation::types::PermissionModels::ServiceManaged)
+        .auto_deployment(
+            aws_sdk_cloudformation::types::AutoDeployment::builder()
+                .enabled(false)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateStackSet");
+    let root = aws_sdk_organizations::Client::new(&cloud().sdk_config().await)
+        .list_roots()
+        .send()
+        .await
+        .expect("ListRoots")
+        .roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let targets = DeploymentTargets::builder()
+        .organizational_unit_ids(root)
+        .set_accounts(Some(accounts.to_vec()))
+        .account_filter_type(aws_sdk_cloudformation::types::AccountFilterType::Intersection)
+        .build();
+    let operation = client
+        .create_stack_instances()
+        .stack_set_name(&name)
+        .regions("us-east-1")
+        .deployment_targets(targets.clone())
+        .send()
+        .await
+        .expect("CreateStackInstances")
+        .operation_id()
+        .unwrap()
+        .to_owned();
+    assert_operation_succeeded(&client, &name, &operation).await;
+
+    let plan = Command::new(env!("CARGO_BIN_EXE_chatops"))
+        .args([
+            "plan",
+            "--stack-set",
+            &name,
+            "--detailed-exitcode",
+            "--no-color",
+        ])
+        .envs(cloud().provider_env())
+        .output()
+        .unwrap();
+    assert_plan_exit(&plan, 0, "of the StackSet once deployed");
+
+    let operation = client
+        .delete_stack_instances()
+        .stack_set_name(&name)
+        .regions("us-east-1")
+        .deployment_targets(targets)
+        .retain_stacks(false)
+        .send()
+        .await
+        .expect("DeleteStackInstances")
+        .operation_id()
+        .unwrap()
+        .to_owned();
+    assert_operation_succeeded(&client, &name, &operation).await;
+    for account in &accounts {
+        let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await);
+        let names: Vec<String> = chatbot
+            .describe_slack_channel_configurations()
+            .send()
+            .await
+            .unwrap()
+            .slack_channel_configurations()
+            .iter()
+            .map(|c| c.configuration_name().unwrap_or_default().to_owned())
+            .collect();
+        assert!(
+            !names.contains(&format!("alerts-{account}")),
+            "{account} still has {names:?}"
+        );
+    }
+    client
+        .delete_stack_set()
+        .stack_set_name(&name)
+        .send()
+        .await
+        .expect("DeleteStackSet");
+}
+
+async fn assert_operation_succeeded(
+    client: &aws_sdk_cloudformation::Client,
+    stack_set: &str,
+    operation: &str,
+) {
+    for _ in 0..720 {
+        let answer = client
+            .describe_stack_set_operation()
+            .stack_set_name(stack_set)
+            .operation_id(operation)
+            .send()
+            .await
+            .expect("DescribeStackSetOperation");
+        let status = answer
+            .stack_set_operation()
+            .and_then(|o| o.status())
+            .cloned();
+        match status {
+            Some(StackSetOperationStatus::Succeeded) => return,
+            Some(StackSetOperationStatus::Running)
+            | Some(StackSetOperationStatus::Queued)
+            | None => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+            Some(other) => {
+                let instances = client
+                    .list_stack_instances()
+                    .stack_set_name(stack_set)
+                    .send()
+                    .await
+                    .map(|a| format!("{:?}", a.summaries()))
+                    .unwrap_or_default();
+                panic!(
+                    "operation {operation} is {other:?}\n{instances}\n--- function log\n{}",
+                    deployment().await.log_tail()
+                );
+            }
+        }
+    }
+    panic!("operation {operation} did not finish in 3 minutes");
+}
