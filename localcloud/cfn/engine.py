@@ -103,6 +103,7 @@ class Stack:
         self.client_token: str | None = None
         self.idle = threading.Event()
         self.idle.set()
+        self.delete_pending = False
         self.stack_set_id: str | None = None
 
     # -- views --------------------------------------------------------------------------------
