@@ -432,3 +432,17 @@ def test_the_org_chatops_template_deploys_with_its_native_resources(lc, provider
     assert wait(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
     with pytest.raises(ClientError):
         lc.client("iam", member).get_role(RoleName="chatops-chatbot-notifications")
+
+
+def test_a_function_arn_as_service_token_gets_the_request_itself(lc, provider, unique):
+    cfn = lc.client("cloudformation")
+    arn = provider["fn"]["arn"]
+    stack_id = cfn.create_stack(StackName=unique("lambda-token"), TemplateBody=template(arn, {"Direct": custom(arn, Size=1)}))["StackId"]
+    assert wait(cfn, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    got = Requests(provider, stack_id).wait(1)[0]
+    assert got["sns"] is None and got["request"]["ServiceToken"] == arn and got["request"]["ResourceProperties"]["Size"] == "1"
+    elsewhere = arn.replace(":us-east-1:", ":eu-west-1:")
+    failed = cfn.create_stack(StackName=unique("other-region"), TemplateBody=template(elsewhere, {"Far": custom(elsewhere)}))["StackId"]
+    assert wait(cfn, failed)["StackStatus"] == "ROLLBACK_COMPLETE"
+    reason = next(e["ResourceStatusReason"] for e in cfn.describe_stack_events(StackName=failed)["StackEvents"] if e["ResourceStatus"] == "CREATE_FAILED")
+    assert "must be in the stack's region (us-east-1)" in reason
