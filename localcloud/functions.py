@@ -80,7 +80,7 @@ class Function:
         self.init_error: str | None = None
         self.invocations: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
-        self._async: collections.deque[tuple[Any, int]] = collections.deque()
+        self._async: collections.deque[tuple[dict[str, Any], int, float]] = collections.deque()  # (item, attempts, due)
         self._async_ready = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -192,28 +192,40 @@ class Function:
         """Queue an asynchronous invocation (as SNS does); retried on error, then recorded as failed."""
         request_id = str(uuid.uuid4())
         with self._async_ready:
-            self._async.append(({"request_id": request_id, "event": event}, 0))
+            self._async.append(({"request_id": request_id, "event": event}, 0, 0.0))
             self._async_ready.notify_all()
         return request_id
 
+    def _next_async(self) -> tuple[dict[str, Any], int] | None:
+        """The first queued event that is due; a retry waits its delay without holding up other events."""
+        with self._async_ready:
+            while not self._closed:
+                now = time.monotonic()
+                due = next((entry for entry in self._async if entry[2] <= now), None)
+                if due is not None:
+                    self._async.remove(due)
+                    return due[0], due[1]
+                wake = min((entry[2] for entry in self._async), default=now + 0.5)
+                self._async_ready.wait(max(0.01, min(wake - now, 0.5)))
+        return None
+
     def _async_worker(self) -> None:
-        while not self._closed:
-            with self._async_ready:
-                while not self._async and not self._closed:
-                    self._async_ready.wait(0.5)
-                if self._closed:
-                    return
-                item, _ = self._async.popleft()
-            attempts = 0
-            while True:
-                attempts += 1
-                outcome, body = self.invoke(item["event"])
-                if outcome == "response" or attempts > self.retries or self._closed:
-                    break
-                delay = self.retry_delays[min(attempts - 1, len(self.retry_delays) - 1)] if self.retry_delays else 0
-                time.sleep(delay)
-            if outcome != "response":
+        while True:
+            picked = self._next_async()
+            if picked is None:
+                return
+            item, attempts = picked
+            outcome, body = self.invoke(item["event"])
+            attempts += 1
+            if outcome == "response":
+                continue
+            if attempts > self.retries or self._closed:
                 self._record_failure(item, attempts, body)
+                continue
+            delay = self.retry_delays[min(attempts - 1, len(self.retry_delays) - 1)] if self.retry_delays else 0.0
+            with self._async_ready:
+                self._async.append((item, attempts, time.monotonic() + delay))
+                self._async_ready.notify_all()
 
     def _record_failure(self, item: dict[str, Any], attempts: int, body: bytes) -> None:
         # The invocation record Lambda sends to an on-failure destination (invocation-async-retain-records.html).

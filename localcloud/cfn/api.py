@@ -146,7 +146,12 @@ def create_stack(account: str, region: str, req: dict[str, Any], stack_set_id: s
 
 def update_stack(account: str, region: str, req: dict[str, Any]) -> dict[str, Any]:
     stack = STORE.get(account, region, req["StackName"])
-    if stack.status.endswith("_IN_PROGRESS") or not stack.idle.is_set():
+    with stack.lock:  # one operation at a time: the check and the start are one step
+        return _start_update(stack, req)
+
+
+def _start_update(stack: Stack, req: dict[str, Any]) -> dict[str, Any]:
+    if stack.status.endswith("_IN_PROGRESS") or not stack.idle.is_set() or stack.delete_pending:
         raise ApiError(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
     if stack.status in ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "DELETE_COMPLETE", "UPDATE_ROLLBACK_FAILED"):
         raise ApiError(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
@@ -180,18 +185,25 @@ def delete_stack(account: str, region: str, req: dict[str, Any]) -> dict[str, An
     retain = req.get("RetainResources") or []
     if retain and stack.status != "DELETE_FAILED":
         raise ApiError(f"Invalid operation on stack {stack.id}: RetainResources can only be specified when the stack is in the DELETE_FAILED state")
-    if stack.status == "DELETE_IN_PROGRESS":
-        return {}
-    stack.client_token = req.get("ClientRequestToken")
+    with stack.lock:
+        if stack.status == "DELETE_IN_PROGRESS" or stack.delete_pending:
+            return {}
+        stack.client_token = req.get("ClientRequestToken")
+        stack.delete_pending = True
 
-    def after_current() -> None:
-        stack.idle.wait()
-        engine.start(stack, lambda: engine.run_delete(stack, retain))
+        def delete() -> None:
+            stack.delete_pending = False
+            engine.run_delete(stack, retain)
 
-    if stack.idle.is_set():
-        engine.start(stack, lambda: engine.run_delete(stack, retain))
-    else:  # CloudFormation deletes once the running operation has stopped
-        threading.Thread(target=after_current, daemon=True).start()
+        def after_current() -> None:
+            stack.idle.wait()
+            with stack.lock:
+                engine.start(stack, delete)
+
+        if stack.idle.is_set():
+            engine.start(stack, delete)
+        else:  # CloudFormation deletes once the running operation has stopped
+            threading.Thread(target=after_current, daemon=True).start()
     return {}
 
 

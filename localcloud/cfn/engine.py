@@ -103,6 +103,7 @@ class Stack:
         self.client_token: str | None = None
         self.idle = threading.Event()
         self.idle.set()
+        self.delete_pending = False
         self.stack_set_id: str | None = None
 
     # -- views --------------------------------------------------------------------------------
@@ -296,10 +297,64 @@ def _await_response(stack: Stack, res: Resource, request: dict[str, Any], key: s
     return physical, data
 
 
+class TopicPolicy:
+    """AWS::SNS::TopicPolicy, which moto's CloudFormation lacks: sets the policy of each topic; deleting it puts back
+    what the topics had (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topicpolicy.html)."""
+
+    def __init__(self, name: str, previous: dict[str, str]):
+        self.physical_resource_id = name
+        self.previous = previous
+
+    @staticmethod
+    def _topics(properties: dict[str, Any], account: str, region: str) -> list[Any]:
+        from moto.sns.exceptions import SNSNotFoundError
+        from moto.sns.models import sns_backends
+
+        topics = properties.get("Topics")
+        if not isinstance(topics, list) or not topics or not isinstance(properties.get("PolicyDocument"), dict):
+            raise Failure("Properties validation failed: Topics (a list of topic ARNs) and PolicyDocument (an object) are required")
+        found = []
+        for arn in topics:
+            parts = str(arn).split(":")
+            try:
+                found.append(sns_backends[parts[4]][parts[3]].get_topic(str(arn)) if len(parts) == 6 else None)
+            except SNSNotFoundError:
+                found.append(None)
+            if found[-1] is None:
+                raise Failure(f"Resource handler returned message: \"Topic does not exist: {arn}\"")
+        return found
+
+    @classmethod
+    def create(cls, name: str, properties: dict[str, Any], account: str, region: str) -> "TopicPolicy":
+        topics = cls._topics(properties, account, region)
+        previous = {topic.arn: topic.policy for topic in topics}
+        for topic in topics:
+            topic.policy = json.dumps(properties["PolicyDocument"])
+        return cls(name, previous)
+
+    def update(self, properties: dict[str, Any], account: str, region: str) -> "TopicPolicy":
+        self.delete(account, region)
+        return TopicPolicy.create(self.physical_resource_id, properties, account, region)
+
+    def delete(self, account: str, region: str) -> None:
+        from moto.sns.models import sns_backends
+
+        for arn, policy in self.previous.items():
+            parts = arn.split(":")
+            topic = sns_backends[parts[4]][parts[3]].topics.get(arn)
+            if topic is not None:
+                topic.policy = policy
+
+    def get_cfn_attribute(self, attribute: str) -> Any:
+        if attribute == "Id":
+            return self.physical_resource_id
+        raise Failure(f"Template error: resource type AWS::SNS::TopicPolicy has no attribute {attribute}")
+
+
 def _native_class(resource_type: str) -> Any:
     from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
-    if resource_type in NULL_MODELS:
+    if resource_type in NULL_MODELS or resource_type in LOCAL_MODELS:
         return None
     cls = get_model_map().get(resource_type)
     if cls is None:
@@ -310,6 +365,11 @@ def _native_class(resource_type: str) -> Any:
 def create_native(stack: Stack, res: Resource, properties: dict[str, Any]) -> tuple[str, Any]:
     from moto.cloudformation.parsing import generate_resource_name
 
+    if res.type in LOCAL_MODELS:
+        from moto.cloudformation.parsing import generate_resource_name as local_name
+
+        model = LOCAL_MODELS[res.type].create(local_name(res.type, stack.name, res.logical_id), properties, stack.account, stack.region)
+        return model.physical_resource_id, model
     cls = _native_class(res.type)
     if cls is None:  # WaitConditionHandle and the like: nothing to make
         return f"https://cloudformation-waitcondition-{stack.region}.s3.amazonaws.com/{quote(stack.id, safe='')}/{res.logical_id}", None
@@ -325,6 +385,9 @@ def create_native(stack: Stack, res: Resource, properties: dict[str, Any]) -> tu
 
 
 def update_native(stack: Stack, res: Resource, properties: dict[str, Any]) -> tuple[str, Any]:
+    if res.type in LOCAL_MODELS:
+        model = res.model.update(properties, stack.account, stack.region)
+        return model.physical_resource_id, model
     cls = _native_class(res.type)
     if cls is None:
         return str(res.physical_id), None
@@ -342,6 +405,10 @@ def update_native(stack: Stack, res: Resource, properties: dict[str, Any]) -> tu
 
 
 def delete_native(stack: Stack, resource_type: str, physical_id: str | None, model: Any, properties: Any) -> None:
+    if resource_type in LOCAL_MODELS:
+        if model is not None:
+            model.delete(stack.account, stack.region)
+        return
     cls = _native_class(resource_type)
     if cls is None or physical_id is None:
         return
@@ -353,6 +420,10 @@ def delete_native(stack: Stack, resource_type: str, physical_id: str | None, mod
                 cls.delete_from_cloudformation_json(physical_id, {"Type": resource_type, "Properties": properties or {}}, stack.account, stack.region)
     except Exception as err:
         raise Failure(f"Resource handler returned message: \"{err}\"") from None
+
+
+# Native types moto's CloudFormation has no model for, that the repository's templates use.
+LOCAL_MODELS: dict[str, Any] = {"AWS::SNS::TopicPolicy": TopicPolicy}
 
 
 def apply_create(stack: Stack, res: Resource, properties: Any) -> None:

@@ -1,6 +1,6 @@
 """A small Lambda runtime client used as the test function: loops on invocation/next like any runtime.
 
-Each event (direct, or a CloudFormation request inside `Records[0].Sns.Message`)
+Each CloudFormation request (the event itself, or inside `Records[0].Sns.Message`)
 is appended as a JSON line to $RECORD_PATH, with what CloudFormation reported
 about the stack and the resource while the request was in flight (read with
 boto3 in the StackId's account, the way a provider verifies a request). The
@@ -83,10 +83,13 @@ def handle(event: dict) -> object:
         time.sleep(float(event["sleep"]))
     if event.get("crash"):
         raise RuntimeError("asked to crash")
-    if "Records" not in event:
+    if "RequestType" in event:  # a Lambda ServiceToken: the request itself is the event
+        request, record = event, {"request": event, "sns": None}
+    elif "Records" in event:
+        request = json.loads(event["Records"][0]["Sns"]["Message"])
+        record = {"request": request, "sns": {k: v for k, v in event["Records"][0]["Sns"].items() if k != "Message"}}
+    else:
         return "ok"
-    request = json.loads(event["Records"][0]["Sns"]["Message"])
-    record = {"request": request, "sns": {k: v for k, v in event["Records"][0]["Sns"].items() if k != "Message"}}
     if "StackId" in request and os.environ.get("VERIFY") == "1":
         record["view"] = cloudformation_view(request)
     with open(os.environ["RECORD_PATH"], "a") as f:

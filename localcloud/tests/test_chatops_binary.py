@@ -23,6 +23,7 @@ SLACK_CHANNEL = """
 Parameters:
   ServiceToken: {Type: String}
   Name: {Type: String}
+  Channel: {Type: String}
   Level: {Type: String, AllowedValues: [ERROR, INFO, NONE]}
 Resources:
   AlertsChannel:
@@ -31,7 +32,7 @@ Resources:
       ServiceToken: !Ref ServiceToken
       ConfigurationName: !Ref Name
       SlackWorkspaceId: T0CHATOPS1
-      SlackChannelId: C0BINARY1
+      SlackChannelId: !Ref Channel
       IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ChatbotChannelRole"
       SnsTopicArns: [!Sub "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:chatops-alerts"]
       LoggingLevel: !Ref Level
@@ -92,8 +93,8 @@ def test_slack_channel_stack_lifecycle_through_the_binary(lc, chatops, unique):
     chatbot = lc.client("chatbot", member)
     name = unique("bin-stack")
     first = unique("bin-chan")
-    params = [{"ParameterKey": "ServiceToken", "ParameterValue": chatops["topic"]},
-              {"ParameterKey": "Name", "ParameterValue": first}, {"ParameterKey": "Level", "ParameterValue": "ERROR"}]
+    params = [{"ParameterKey": "ServiceToken", "ParameterValue": chatops["topic"]}, {"ParameterKey": "Name", "ParameterValue": first},
+              {"ParameterKey": "Level", "ParameterValue": "ERROR"}, {"ParameterKey": "Channel", "ParameterValue": "C0BINARY1"}]
     stack_id = cfn.create_stack(StackName=name, TemplateBody=SLACK_CHANNEL, Parameters=params)["StackId"]
     stack = settled(lc, cfn, stack_id, chatops)
     arn = outputs(stack)["Arn"]
@@ -108,8 +109,10 @@ def test_slack_channel_stack_lifecycle_through_the_binary(lc, chatops, unique):
     described = chatbot.describe_slack_channel_configurations(ChatConfigurationArn=arn)["SlackChannelConfigurations"][0]
     assert described["LoggingLevel"] == "INFO"
 
-    second = unique("bin-chan")  # ConfigurationName is create-only: replacement, then the old one is deleted in cleanup
-    params[1]["ParameterValue"] = second
+    # ConfigurationName is create-only: a replacement, then the old one is deleted in cleanup (in another Slack
+    # channel: Chatbot allows one configuration per channel, and the new one is made before the old one goes).
+    second = unique("bin-chan")
+    params[1]["ParameterValue"], params[3]["ParameterValue"] = second, "C0BINARY2"
     cfn.update_stack(StackName=name, UsePreviousTemplate=True, Parameters=params)
     stack = settled(lc, cfn, stack_id, chatops)
     new_arn = outputs(stack)["Arn"]
@@ -128,8 +131,8 @@ def test_slack_channel_stack_lifecycle_through_the_binary(lc, chatops, unique):
 def test_a_failed_create_through_the_binary_rolls_back(lc, chatops, unique):
     member = lc.members[4]
     cfn = lc.client("cloudformation", member)
-    params = [{"ParameterKey": "ServiceToken", "ParameterValue": chatops["topic"]},
-              {"ParameterKey": "Name", "ParameterValue": "bad name with spaces"}, {"ParameterKey": "Level", "ParameterValue": "ERROR"}]
+    params = [{"ParameterKey": "ServiceToken", "ParameterValue": chatops["topic"]}, {"ParameterKey": "Name", "ParameterValue": "bad name with spaces"},
+              {"ParameterKey": "Level", "ParameterValue": "ERROR"}, {"ParameterKey": "Channel", "ParameterValue": "C0BINARY3"}]
     stack_id = cfn.create_stack(StackName=unique("bin-bad"), TemplateBody=SLACK_CHANNEL, Parameters=params)["StackId"]
     stack = wait(cfn, stack_id, timeout=120)
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE", stack

@@ -396,3 +396,53 @@ def test_the_moto_internals_cloudformation_and_functions_build_on_are_there():
         "original_resource", "new_resource_name", "cloudformation_json", "account_id", "region_name"]
     assert params(CloudFormationModel.delete_from_cloudformation_json)[:4] == ["resource_name", "cloudformation_json", "account_id", "region_name"]
     assert callable(CloudFormationModel.cloudformation_name_type)
+
+
+def test_the_org_chatops_template_deploys_with_its_native_resources(lc, provider, unique):
+    """cfn-templates/org-chatops.yaml: SNS topic and policy, IAM managed policy and roles, four custom resources."""
+    import os
+
+    from localcloud.tests.helpers import REPO
+
+    member = lc.members[5]
+    cfn = lc.client("cloudformation", member)
+    with open(os.path.join(REPO, "cfn-templates", "org-chatops.yaml")) as f:
+        body = f.read()
+    params = {"ServiceToken": provider["topic"], "SlackWorkspaceId": "T0CHATOPS1", "SlackChannelId": "C0ALERTS1",
+              "SupportSlackChannelId": "C0SUPPORT1", "AlertTopicName": unique("org-alerts")}
+    name = unique("org-chatops")
+    stack_id = cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_NAMED_IAM"],
+                                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])["StackId"]
+    stack = wait(cfn, stack_id)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", [
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]]
+    got = {r["request"]["LogicalResourceId"]: r["request"] for r in Requests(provider, stack_id).wait(4)}
+    assert set(got) == {"SlackChannel", "SupportWorkspace", "SupportChannel", "AccountAlias"}
+    channel = got["SlackChannel"]["ResourceProperties"]
+    role = lc.client("iam", member).get_role(RoleName="chatops-chatbot-notifications")["Role"]
+    assert channel["IamRoleArn"] == role["Arn"] and channel["ConfigurationName"] == f"chatops-{member}"
+    assert channel["SnsTopicArns"] == [f"arn:aws:sns:us-east-1:{member}:{params['AlertTopicName']}"]
+    assert channel["GuardrailPolicies"][0].startswith(f"arn:aws:iam::{member}:policy/")
+    assert channel["AllowElevatedPermissions"] == "false" and channel["UserRoleRequired"] == "false"
+    assert got["SupportChannel"]["ResourceProperties"]["NotifyOnResolveCase"] == "true"
+    assert "ChannelName" not in got["SupportChannel"]["ResourceProperties"]  # AWS::NoValue
+    policy = lc.client("sns", member).get_topic_attributes(TopicArn=channel["SnsTopicArns"][0])["Attributes"]["Policy"]
+    assert "AllowAccountServicesToPublish" in policy  # AWS::SNS::TopicPolicy
+    cfn.delete_stack(StackName=name)
+    assert wait(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    with pytest.raises(ClientError):
+        lc.client("iam", member).get_role(RoleName="chatops-chatbot-notifications")
+
+
+def test_a_function_arn_as_service_token_gets_the_request_itself(lc, provider, unique):
+    cfn = lc.client("cloudformation")
+    arn = provider["fn"]["arn"]
+    stack_id = cfn.create_stack(StackName=unique("lambda-token"), TemplateBody=template(arn, {"Direct": custom(arn, Size=1)}))["StackId"]
+    assert wait(cfn, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    got = Requests(provider, stack_id).wait(1)[0]
+    assert got["sns"] is None and got["request"]["ServiceToken"] == arn and got["request"]["ResourceProperties"]["Size"] == "1"
+    elsewhere = arn.replace(":us-east-1:", ":eu-west-1:")
+    failed = cfn.create_stack(StackName=unique("other-region"), TemplateBody=template(elsewhere, {"Far": custom(elsewhere)}))["StackId"]
+    assert wait(cfn, failed)["StackStatus"] == "ROLLBACK_COMPLETE"
+    reason = next(e["ResourceStatusReason"] for e in cfn.describe_stack_events(StackName=failed)["StackEvents"] if e["ResourceStatus"] == "CREATE_FAILED")
+    assert "must be in the stack's region (us-east-1)" in reason

@@ -141,3 +141,17 @@ def test_sns_to_an_unknown_function_is_recorded_not_sent(lc, unique):
 def test_bad_function_specs(lc, spec, says):
     status, out = lc.control("POST", "functions", spec)
     assert status == 400 and says in out["error"]
+
+
+def test_a_retry_waiting_its_delay_does_not_hold_up_other_events(lc, unique, tmp_path):
+    name = unique("fn-queue")
+    fn = register(lc, name, tmp_path, retry_delays=[30, 30])
+    sns = lc.client("sns")
+    topic = sns.create_topic(Name=unique("fn-topic"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn["arn"])
+    sns.publish(TopicArn=topic, Message=json.dumps({"ResourceProperties": {"Crash": "true"}, "RequestType": "Create", "n": 1}))
+    sns.publish(TopicArn=topic, Message=json.dumps({"ResourceProperties": {"NoAnswer": "true"}, "RequestType": "Create", "n": 2}))
+    got = records(fn["record"], 2, timeout=10)
+    assert [g["request"]["n"] for g in got] == [1, 2]  # the second ran while the first waits 30 s for its retry
+    assert lc.control("GET", f"functions/{name}")[1]["pending_async"] == 1
+    assert lc.control("GET", f"functions/{name}/failed")[1]["failed"] == []
