@@ -239,6 +239,72 @@ async fn support_app_examples() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_refused_replacement_rolls_back_to_the_configuration_it_had() {
+    let deployment = deployment().await;
+    let account = member(3);
+    let client = cloudformation(&account).await;
+    let template = std::fs::read_to_string(example_path("chatops-stack.yaml")).unwrap();
+    let channel = unique_channel();
+    let prefix = unique("kept");
+    let mut values = vec![
+        ("ServiceToken", deployment.topic_arn.as_str()),
+        ("SlackChannelId", channel.as_str()),
+        ("ChannelRoleName", "ChatbotChannelRole"),
+        ("ConfigurationPrefix", prefix.as_str()),
+    ];
+    let stack_id = client
+        .create_stack()
+        .stack_name(unique("rollback"))
+        .template_body(&template)
+        .set_parameters(Some(parameters(&values)))
+        .send()
+        .await
+        .expect("CreateStack")
+        .stack_id()
+        .unwrap()
+        .to_owned();
+    assert_settled_in(&client, &stack_id, "CREATE_COMPLETE").await;
+
+    // A new name on the same Slack channel: the provider refuses the
+    // replacement, and CloudFormation rolls the update back with old and new
+    // swapped, under the id it had.
+    let renamed = unique("renamed");
+    values.retain(|(k, _)| *k != "ConfigurationPrefix");
+    values.push(("ConfigurationPrefix", renamed.as_str()));
+    client
+        .update_stack()
+        .stack_name(&stack_id)
+        .use_previous_template(true)
+        .set_parameters(Some(parameters(&values)))
+        .send()
+        .await
+        .expect("UpdateStack");
+    assert_settled_in(&client, &stack_id, "UPDATE_ROLLBACK_COMPLETE").await;
+    let reasons = events(&client, &stack_id).await;
+    assert!(reasons.contains("change SlackChannelId too"), "{reasons}");
+    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(&account).await);
+    let names: Vec<String> = chatbot
+        .describe_slack_channel_configurations()
+        .send()
+        .await
+        .unwrap()
+        .slack_channel_configurations()
+        .iter()
+        .filter(|c| c.slack_channel_id() == channel)
+        .map(|c| c.configuration_name().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(names, [format!("{prefix}-{account}")]);
+
+    client
+        .delete_stack()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .unwrap();
+    assert_settled_in(&client, &stack_id, "DELETE_COMPLETE").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn slack_channel_stack_set_in_two_accounts() {
     let deployment = deployment().await;
     let client = cloudformation(cloud().seed["management_account"].as_str().unwrap()).await;

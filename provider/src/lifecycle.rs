@@ -63,12 +63,25 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
                     Ok(applied(&desired, physical_id))
                 }
                 Change::Replacement { reasons, .. } => {
+                    let ctx = context_for(provider, &owner, &desired).await?;
+                    if already_has_identity(&ctx, &physical_id, &desired).await? {
+                        // An update rollback of a replacement that never happened
+                        // (or a retried one): the resource is already the wanted one.
+                        tracing::info!(
+                            physical_id,
+                            ?reasons,
+                            "no replacement: the resource already has these properties"
+                        );
+                        let old = parse_lenient::<R>(&old_raw).unwrap_or_else(|| desired.clone());
+                        R::check_owner(&physical_id, &ctx, &owner).await?;
+                        desired.update(&old, &physical_id, &ctx, &owner).await?;
+                        return Ok(applied(&desired, physical_id));
+                    }
                     if let Some(old) = parse_lenient::<R>(&old_raw) {
                         refuse_replacement_with_same_key(
                             provider, &owner, &old, &desired, &reasons,
                         )?;
                     }
-                    let ctx = context_for(provider, &owner, &desired).await?;
                     let new_id = desired.create(&ctx, &owner).await?;
                     tracing::info!(old = %physical_id, new = %new_id, ?reasons, "replaced; CloudFormation deletes the old id next");
                     Ok(applied(&desired, new_id))
@@ -139,6 +152,34 @@ async fn delete_half_made<R: Resource>(
         }
     }
     Ok(())
+}
+
+/// Whether the resource under `physical_id` already has the create-only
+/// properties of `desired`: an Update that reads as a replacement then
+/// changes it in place instead of making another. That is what an update
+/// rollback sends after a replacement the provider refused or could not make
+/// (old and new swapped, the id unchanged).
+async fn already_has_identity<R: Resource>(
+    ctx: &AccountContext,
+    physical_id: &str,
+    desired: &R,
+) -> Result<bool> {
+    if !R::is_physical_id(physical_id) {
+        return Ok(false);
+    }
+    let wanted = serde_json::to_value(desired)
+        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", R::TYPE_NAME)))?;
+    let Some(live) = R::list(ctx)
+        .await?
+        .into_iter()
+        .find(|live| live.physical_id == physical_id)
+    else {
+        return Ok(false);
+    };
+    Ok(R::CREATE_ONLY
+        .iter()
+        .filter(|name| !matches!(**name, "AccountId" | "Region"))
+        .all(|name| live.properties.get(*name) == wanted.get(*name)))
 }
 
 /// The change from `old` to `new` properties as the deploy sees it: both
