@@ -20,6 +20,7 @@ use super::chatbot::{self, LoggingLevel};
 use super::guardrails::{self, ChannelPermissions};
 use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner, Tag, user_tags};
 
@@ -88,6 +89,7 @@ impl fmt::Debug for ChimeWebhook {
 
 impl Resource for ChimeWebhook {
     const TYPE_NAME: &'static str = "Custom::ChatbotChimeWebhook";
+    const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName"];
     const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "Tags"];

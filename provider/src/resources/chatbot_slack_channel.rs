@@ -17,6 +17,7 @@ use super::chatbot::non_empty;
 use super::guardrails::{self, ChannelPermissions};
 use super::{LiveResource, Resource, chatbot, prerequisites};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner, Tag, user_tags};
 
@@ -69,6 +70,7 @@ pub struct SlackChannel {
 
 impl Resource for SlackChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotSlackChannel";
+    const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "SlackWorkspaceId"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];

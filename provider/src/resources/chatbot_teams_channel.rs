@@ -16,6 +16,7 @@ use super::chatbot::{self, LoggingLevel, non_empty};
 use super::guardrails::{self, ChannelPermissions};
 use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner, Tag, user_tags};
 
@@ -86,6 +87,7 @@ pub struct TeamsChannel {
 
 impl Resource for TeamsChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotTeamsChannel";
+    const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "TeamId", "TeamsTenantId"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];

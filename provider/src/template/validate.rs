@@ -40,6 +40,15 @@ pub fn problems_of<R: Resource>(properties: &Value) -> Vec<String> {
     if !problems.is_empty() {
         return problems;
     }
+    if let Some(Value::String(region)) = coerced.get("Region") {
+        if !under_unknown("Region") {
+            if let Err(crate::Error::InvalidProperty { property, problem }) =
+                R::SERVICE.check_region_property(region)
+            {
+                return vec![format!("{property}: {problem}")];
+            }
+        }
+    }
     // Valid: the rules between properties apply as on deploy, unless they
     // would read a value known only then (which then fails to deserialize:
     // only a string property can hold the placeholder).
