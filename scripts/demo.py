@@ -159,6 +159,8 @@ def main() -> int:
             "AWS_EC2_METADATA_DISABLED": "true", "RUST_LOG": "warn",
             "CHATOPS_EXTERNAL_ID": seed["external_id"],
             "CHATOPS_EXECUTION_ROLE_NAME": seed["execution_role_name"],
+            # Responses go to the local cloud's pre-signed URLs: allow its origin, and only it.
+            "CHATOPS_LOCAL_RESPONSE_ORIGIN": seed["endpoint"],
         })
         demo = Demo(Path(args.binary), seed, env)
         print(f"local cloud on {seed['endpoint']}: organization {seed['organization_id']}, "

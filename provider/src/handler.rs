@@ -17,6 +17,7 @@ use crate::event::{self, Request, RequestKind};
 use crate::lifecycle::{self, Applied};
 use crate::resources;
 use crate::response;
+use crate::response_url::ResponseUrls;
 
 /// Time kept back from the deadline to send the response.
 const MIN_RESPONSE_RESERVE: Duration = Duration::from_millis(500);
@@ -38,36 +39,78 @@ impl Answer {
     }
 }
 
-/// Handles every request in `event`; `deadline` is when Lambda stops the invocation.
+/// What an event got: the answers to send, and why any request got none.
+#[derive(Debug, Default)]
+pub struct Handled {
+    /// One per request that may be answered.
+    pub answers: Vec<Answer>,
+    /// Why a request was not acted on and got no answer (no ResponseURL
+    /// CloudFormation would use, or nothing readable at all): the invocation
+    /// must fail, so that Lambda retries it and then hands it to the
+    /// dead-letter queue, where an alarm sees it.
+    pub unanswered: Vec<String>,
+}
+
+/// Handles every request in `event`; `deadline` is when Lambda stops the
+/// invocation. A request whose ResponseURL `urls` refuses is not acted on.
 pub async fn answer_event(
     provider: Arc<Provider>,
     event: Value,
     deadline: Option<Instant>,
-) -> Vec<Answer> {
-    let mut answers = Vec::new();
+    urls: &ResponseUrls,
+) -> Handled {
+    let mut handled = Handled::default();
     for request in event::requests_in(event) {
         match request {
-            Ok(request) => answers.push(answer(provider.clone(), request, deadline).await),
+            Ok(request) => match urls.check(&request.reply_to.response_url) {
+                Ok(()) => {
+                    let answer = answer(provider.clone(), request, deadline).await;
+                    handled.answers.push(answer);
+                }
+                Err(problem) => {
+                    tracing::error!(
+                        %problem,
+                        request_id = %request.reply_to.request_id,
+                        "request not acted on: its ResponseURL is not CloudFormation's"
+                    );
+                    handled.unanswered.push(format!(
+                        "request {:?} was not acted on: {problem}",
+                        request.reply_to.request_id
+                    ));
+                }
+            },
             Err(unreadable) => {
                 tracing::error!(error = %unreadable.error, "unreadable request");
-                if let Some(reply_to) = unreadable.reply_to {
-                    let physical_id = reply_to
-                        .physical_resource_id
-                        .clone()
-                        .unwrap_or_else(|| lifecycle::placeholder_id(&reply_to.request_id));
-                    answers.push(Answer {
-                        response: response::failed(
-                            &reply_to,
-                            &physical_id,
-                            &unreadable.error.to_string(),
-                        ),
-                        response_url: reply_to.response_url,
-                    });
+                let Some(reply_to) = unreadable.reply_to else {
+                    handled.unanswered.push(format!(
+                        "a request could not be read and names no ResponseURL to answer: {}",
+                        unreadable.error
+                    ));
+                    continue;
+                };
+                if let Err(problem) = urls.check(&reply_to.response_url) {
+                    handled.unanswered.push(format!(
+                        "a request could not be read ({}), and {problem}",
+                        unreadable.error
+                    ));
+                    continue;
                 }
+                let physical_id = reply_to
+                    .physical_resource_id
+                    .clone()
+                    .unwrap_or_else(|| lifecycle::placeholder_id(&reply_to.request_id));
+                handled.answers.push(Answer {
+                    response: response::failed(
+                        &reply_to,
+                        &physical_id,
+                        &unreadable.error.to_string(),
+                    ),
+                    response_url: reply_to.response_url,
+                });
             }
         }
     }
-    answers
+    handled
 }
 
 /// Handles one request in a task of its own, so that a panic or the deadline
