@@ -16,4 +16,5 @@ mod secrets;
 mod supportapp_account_alias;
 mod supportapp_slack_channel;
 mod supportapp_slack_workspace;
+mod untrusted_input;
 mod wire;
