@@ -307,6 +307,70 @@ mod tests {
         );
     }
 
+    fn offline_provider() -> Arc<Provider> {
+        let base = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        Arc::new(Provider::new(
+            crate::config::ProviderConfig::from_lookup(|_| None),
+            base,
+        ))
+    }
+
+    fn event_to(url: &str) -> Value {
+        json!({
+            "RequestType": "Delete", "ResponseURL": url,
+            "StackId": "arn:aws:cloudformation:us-east-1:100000000001:stack/app/1",
+            "RequestId": "req-9", "ResourceType": "Custom::ChatbotSlackChannel",
+            "LogicalResourceId": "Alerts",
+            "PhysicalResourceId": "arn:aws:chatbot::100000000001:chat-configuration/slack-channel/a",
+            "ResourceProperties": {"ConfigurationName": "a"}
+        })
+    }
+
+    #[tokio::test]
+    async fn a_request_to_a_forged_url_is_not_acted_on_and_not_answered() {
+        let urls = ResponseUrls::checked(None);
+        let handled = answer_event(
+            offline_provider(),
+            event_to("http://127.0.0.1:9/2018-06-01/runtime/invocation/x/response"),
+            None,
+            &urls,
+        )
+        .await;
+        assert!(handled.answers.is_empty());
+        assert_eq!(handled.unanswered.len(), 1);
+        assert!(
+            handled.unanswered[0].contains("\"req-9\" was not acted on"),
+            "{:?}",
+            handled.unanswered
+        );
+        // Unreadable, with no ResponseURL at all: no answer, so the invocation must fail.
+        let sns = json!({"Records": [{"Sns": {"Message": "[[[["}}]});
+        let handled = answer_event(offline_provider(), sns, None, &urls).await;
+        assert!(handled.answers.is_empty());
+        assert_eq!(handled.unanswered.len(), 1, "{:?}", handled.unanswered);
+    }
+
+    #[tokio::test]
+    async fn a_request_to_cloudformations_url_is_answered() {
+        let url = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k?X-Amz-Signature=s";
+        let mut event = event_to(url);
+        // A Delete whose properties this provider never made: answered without a call.
+        event["ResourceProperties"] = json!({"ConfigurationName": 7});
+        let handled = answer_event(
+            offline_provider(),
+            event,
+            None,
+            &ResponseUrls::checked(None),
+        )
+        .await;
+        assert!(handled.unanswered.is_empty(), "{:?}", handled.unanswered);
+        assert_eq!(handled.answers.len(), 1);
+        assert_eq!(handled.answers[0].response_url, url);
+    }
+
     #[test]
     fn redact_replaces_every_secret() {
         let secrets = vec!["s3cr3t".to_owned(), "t0ken".to_owned()];

@@ -77,7 +77,7 @@ pub struct TeamsChannel {
     /// Tags of the configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
-    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like permissions (AdministratorAccess, `*` or `iam:*` actions) that no guardrail policy caps.
+    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like or escalating permissions (AdministratorAccess, `*` actions, policy writes, iam:PassRole on every role, ...) that no guardrail policy caps. The role's owner must also have tagged the role chatops:allow-elevated=true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_elevated_permissions: Option<bool>,
     /// Where the configuration is made.
