@@ -248,6 +248,37 @@ Resources:
     }
 
     #[test]
+    fn a_region_must_serve_the_types_api() {
+        let with_region = |region: &str| {
+            GOOD.replace(
+                "      UserRoleRequired",
+                &format!("      Region: {region}\n      UserRoleRequired"),
+            )
+        };
+        assert!(validate_text(&with_region("us-west-2")).is_valid());
+        let validation = validate_text(&with_region("us-east-1"));
+        let finding = validation
+            .findings
+            .iter()
+            .find(|f| f.location == "Resources/Alerts/Properties/Region")
+            .unwrap_or_else(|| panic!("{:?}", validation.findings));
+        assert!(
+            finding.is_error
+                && finding
+                    .problem
+                    .contains("us-east-2, us-west-2, eu-west-1, ap-southeast-1"),
+            "{finding:?}"
+        );
+        // A Region known only at deploy time is not judged.
+        assert!(
+            validate_text(&with_region("!Ref AWS::NoValue"))
+                .findings
+                .len()
+                <= 1
+        );
+    }
+
+    #[test]
     fn bad_properties_and_types_are_located() {
         let text = GOOD
             .replace(
