@@ -267,3 +267,28 @@ fn parse_lenient<R: Resource>(raw: &Value) -> Option<R> {
     TypeSchema::cached::<R>().coerce(&mut value);
     serde_json::from_value(value).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn where_a_request_acts_is_checked_as_sent() {
+        check_where(&json!({})).unwrap();
+        check_where(&json!({"AccountId": "100000000001", "Region": "eu-west-1"})).unwrap();
+        for (properties, named) in [
+            (json!({"Region": "x@127.0.0.1:8080/"}), "Region"),
+            (json!({"Region": ["us-east-2"]}), "Region"),
+            (json!({"AccountId": "1@127.0.0.1"}), "AccountId"),
+            (json!({"AccountId": 100000000001u64}), "AccountId"),
+        ] {
+            match check_where(&properties) {
+                Err(Error::InvalidProperty { property, problem }) => {
+                    assert_eq!(property, named, "{problem}");
+                    assert!(problem.contains("leave"), "says what to do: {problem}");
+                }
+                other => panic!("{properties}: {other:?}"),
+            }
+        }
+    }
+}
