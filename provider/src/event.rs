@@ -412,6 +412,34 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// On JSON serde writes, the scan reads exactly the top-level strings serde reads.
+        #[test]
+        fn the_scan_agrees_with_serde_on_valid_json(
+            strings in proptest::collection::btree_map(".*", ".*", 0..6),
+            others in proptest::collection::btree_map("[a-z]{1,3}", proptest::prelude::any::<i64>(), 0..3),
+        ) {
+            let mut object = serde_json::Map::new();
+            for (name, value) in &strings {
+                object.insert(name.clone(), json!(value));
+            }
+            for (name, number) in &others {
+                object.entry(name.clone()).or_insert(json!([{"n": number}, [number], null]));
+            }
+            let text = Value::Object(object.clone()).to_string();
+            let expected: serde_json::Map<String, Value> =
+                object.into_iter().filter(|(_, v)| v.is_string()).collect();
+            proptest::prop_assert_eq!(top_level_strings(&text), expected);
+        }
+
+        /// Any text at all: never a panic.
+        #[test]
+        fn the_scan_never_panics(text in ".*") {
+            let _ = top_level_strings(&text);
+            let _ = top_level_strings(&format!("{{\"a\":{text}"));
+        }
+    }
+
     #[test]
     fn the_scan_reads_what_it_can_and_stops_at_garbage() {
         let members = top_level_strings(
