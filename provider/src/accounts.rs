@@ -665,6 +665,33 @@ mod tests {
         assert_eq!(target.account_id, "100000000002");
     }
 
+    /// The provider role assumes execution roles only in its organization,
+    /// whatever account a request names.
+    #[test]
+    fn the_provider_role_assumes_roles_of_its_organization_only() {
+        let template = include_str!("../../cfn-templates/provider.yaml");
+        let statement = template
+            .split("- Sid: AssumeMemberExecutionRole")
+            .nth(1)
+            .and_then(|rest| rest.split("- Sid:").next())
+            .expect("provider.yaml has the AssumeMemberExecutionRole statement");
+        for needed in [
+            "Action: sts:AssumeRole",
+            "StringEquals:",
+            "aws:ResourceOrgID: !Ref OrganizationId",
+        ] {
+            assert!(
+                statement.contains(needed),
+                "{needed} missing in:{statement}"
+            );
+        }
+        assert_eq!(
+            template.matches("sts:AssumeRole").count(),
+            2,
+            "sts:AssumeRole appears only in the Lambda trust policy and this statement"
+        );
+    }
+
     #[test]
     fn stack_arn_is_checked() {
         assert!(StackArn::parse("not-an-arn").is_err());

@@ -521,6 +521,37 @@ mod tests {
         assert_eq!(elevated_grants(&not_resource).len(), 1);
     }
 
+    /// The member role is what the provider acts through: it must never be
+    /// able to opt a channel role in by writing the owner's tag.
+    #[test]
+    fn the_member_role_may_never_write_the_opt_in_tag() {
+        let template = include_str!("../../../cfn-templates/member-role.yaml");
+        let statement = template
+            .split("- Sid: NeverTagChannelRolesAllowElevated")
+            .nth(1)
+            .and_then(|rest| rest.split("- Sid:").next())
+            .expect("member-role.yaml has the NeverTagChannelRolesAllowElevated statement");
+        for needed in [
+            "Effect: Deny",
+            "- iam:TagRole",
+            "- iam:UntagRole",
+            "- iam:CreateRole",
+            "Resource: \"*\"",
+            "ForAnyValue:StringEqualsIgnoreCase:",
+            &format!("aws:TagKeys: {ALLOW_ELEVATED_TAG}"),
+        ] {
+            assert!(
+                statement.contains(needed),
+                "{needed} missing in:{statement}"
+            );
+        }
+        assert_eq!(
+            template.matches("iam:Tag").count(),
+            1,
+            "the only iam:Tag* of the member role is this Deny"
+        );
+    }
+
     #[test]
     fn action_patterns_match_as_iam_matches_them() {
         assert!(action_matches("iam:*", "iam:PutRolePolicy"));
