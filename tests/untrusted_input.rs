@@ -337,3 +337,37 @@ async fn undecodable_messages_are_answered_failed_or_fail_the_invocation() {
         "an undecodable request reached the account"
     );
 }
+
+/// `chatops invoke` sends a response only where the Lambda would; with
+/// `--no-send` it sends nothing, so any ResponseURL is fine.
+#[tokio::test(flavor = "multi_thread")]
+async fn chatops_invoke_sends_only_where_the_lambda_would() {
+    let account = &cloud().members()[3];
+    let trap = Trap::start();
+    let stack = Stack::new(account, SLACK);
+    let mut props = slack(account, &unique("untrusted-invoke"));
+    props["LoggingLevel"] = json!("LOUD");
+    let mut event = stack.create("Invoked", &props);
+    event["ResponseURL"] = json!(format!("http://{}/r", trap.address));
+    let path = std::env::temp_dir().join(format!("{}.json", unique("invoke-event")));
+    std::fs::write(&path, event.to_string()).unwrap();
+    let invoke = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_chatops"))
+            .args(["invoke", "--event", path.to_str().unwrap()])
+            .args(extra)
+            .envs(cloud().provider_env())
+            .output()
+            .expect("running chatops invoke")
+    };
+    let sent = invoke(&[]);
+    let stderr = String::from_utf8_lossy(&sent.stderr);
+    assert!(!sent.status.success(), "{stderr}");
+    assert!(stderr.contains("not acted on"), "{stderr}");
+    assert!(sent.stdout.is_empty(), "nothing was answered");
+    let printed = invoke(&["--no-send"]);
+    let stdout = String::from_utf8_lossy(&printed.stdout);
+    assert!(printed.status.success(), "{stdout}");
+    assert!(stdout.contains("LoggingLevel"), "{stdout}");
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(trap.contacts(), 0);
+}
