@@ -117,18 +117,21 @@ async fn an_administrator_role_needs_guardrails_that_cap_it() {
     );
     assert!(reason.contains("no GuardrailPolicies cap them"), "{reason}");
 
+    // The template alone cannot opt in: the role's owner has not tagged it.
     uncapped["AllowElevatedPermissions"] = json!("true");
-    assert_eq!(
-        assert_success(
-            &send(
-                &mut lambda,
-                stack.update("Admin", &capped, &uncapped, &props),
-                direct,
-            )
-            .await
-        ),
-        capped,
-        "allowing elevated permissions is an update in place"
+    let reason = assert_failed(
+        &send(
+            &mut lambda,
+            stack.update("Admin", &capped, &uncapped, &props),
+            direct,
+        )
+        .await,
+    );
+    assert!(
+        reason.starts_with("invalid property IamRoleArn:")
+            && reason.contains("not enough on its own")
+            && reason.contains("chatops:allow-elevated=true"),
+        "{reason}"
     );
     assert_success(
         &send(
@@ -342,4 +345,105 @@ async fn raw_message_delivery_on_chatbots_subscription_is_reported() {
         )
         .await,
     );
+}
+
+/// Roles that can escalate to any permission (write a role's policies, pass
+/// or assume any role, mint a user's keys) are elevated like an administrator
+/// role, wildcards included; accepting one takes both the template's
+/// AllowElevatedPermissions and the role owner's chatops:allow-elevated tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn escalating_roles_are_elevated_and_opting_in_is_the_owners_decision() {
+    let account = &cloud().members()[4];
+    let stack = Stack::new(account, SLACK);
+    let mut lambda = provider_lambda(&[]);
+    let allow = |action: &str, resource: &str| {
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["cloudwatch:Get*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": action, "Resource": resource}
+        ]})
+    };
+    let role_scope = format!("arn:aws:iam::{account}:role/chatops-*");
+    let mut refused = Vec::new();
+    for (action, resource, named) in [
+        (
+            "iam:PutRolePolicy",
+            role_scope.as_str(),
+            "iam:PutRolePolicy",
+        ),
+        (
+            "iam:AttachRolePolicy",
+            role_scope.as_str(),
+            "iam:AttachRolePolicy",
+        ),
+        ("iam:CreatePolicyVersion", "*", "iam:CreatePolicyVersion"),
+        (
+            "iam:UpdateAssumeRolePolicy",
+            role_scope.as_str(),
+            "iam:UpdateAssumeRolePolicy",
+        ),
+        ("iam:CreateAccessKey", "*", "iam:CreateAccessKey"),
+        ("iam:*Role*", role_scope.as_str(), "iam:AttachRolePolicy"),
+        ("*:Put*", "*", "iam:PutRolePolicy"),
+        ("iam:PassRole", "*", "iam:PassRole"),
+        ("sts:AssumeRole", "*", "sts:AssumeRole"),
+    ] {
+        let role = channel_role(account, &allow(action, resource), false).await;
+        let name = unique("guard-escalate");
+        let mut props = slack(account, &name);
+        props["IamRoleArn"] = json!(role);
+        let reason =
+            assert_failed(&send(&mut lambda, stack.create("Escalating", &props), direct).await);
+        assert!(
+            reason.starts_with("invalid property IamRoleArn:")
+                && reason.contains(&format!("{action:?}"))
+                && reason.contains(named)
+                && reason.contains("escalate"),
+            "{action} on {resource}: {reason}"
+        );
+        refused.push(name);
+    }
+
+    // Passing one named role is not elevated.
+    let narrow = channel_role(
+        account,
+        &allow("iam:PassRole", &role_scope.replace('*', "lambda")),
+        false,
+    )
+    .await;
+    let mut props = slack(account, &unique("guard-narrow"));
+    props["IamRoleArn"] = json!(narrow);
+    let arn = assert_success(&send(&mut lambda, stack.create("Narrow", &props), direct).await);
+    assert_success(&send(&mut lambda, stack.delete("Narrow", &arn, &props), direct).await);
+
+    let escalating = allow("iam:PutRolePolicy", "*");
+    let untagged = channel_role(account, &escalating, false).await;
+    let tagged = channel_role(account, &escalating, true).await;
+    // The requester alone: refused.
+    let name = unique("guard-optin");
+    let mut props = slack(account, &name);
+    props["IamRoleArn"] = json!(untagged);
+    props["AllowElevatedPermissions"] = json!("true");
+    let reason = assert_failed(&send(&mut lambda, stack.create("OptIn", &props), direct).await);
+    assert!(
+        reason.contains("not enough on its own") && reason.contains("chatops:allow-elevated=true"),
+        "{reason}"
+    );
+    // The role's owner alone: refused.
+    props["IamRoleArn"] = json!(tagged);
+    props["AllowElevatedPermissions"] = json!("false");
+    let reason = assert_failed(&send(&mut lambda, stack.create("OptIn", &props), direct).await);
+    assert!(
+        reason.contains("AllowElevatedPermissions: true"),
+        "{reason}"
+    );
+    refused.push(name.clone());
+    let names = slack_configuration_names(account).await;
+    for name in &refused {
+        assert!(!names.contains(name), "{name} was made");
+    }
+
+    // Both: accepted.
+    props["AllowElevatedPermissions"] = json!("true");
+    let arn = assert_success(&send(&mut lambda, stack.create("OptIn", &props), direct).await);
+    assert_success(&send(&mut lambda, stack.delete("OptIn", &arn, &props), direct).await);
 }

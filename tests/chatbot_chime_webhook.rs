@@ -231,7 +231,14 @@ async fn an_administrator_role_needs_allow_elevated_permissions() {
         "nothing was made"
     );
 
+    // The template's opt-in alone is not enough: the role's owner must tag the role.
     props["AllowElevatedPermissions"] = json!("true");
+    let reason = assert_failed(&send(&mut lambda, stack.create("Hook", &props), direct).await);
+    assert!(reason.contains("chatops:allow-elevated=true"), "{reason}");
+    let admin = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    ]});
+    props["IamRoleArn"] = json!(channel_role(account, &admin, true).await);
     let arn = assert_success(&send(&mut lambda, stack.create("Hook", &props), direct).await);
     assert_success(&send(&mut lambda, stack.delete("Hook", &arn, &props), direct).await);
 }

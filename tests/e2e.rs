@@ -18,4 +18,5 @@ mod stacks;
 mod supportapp_account_alias;
 mod supportapp_slack_channel;
 mod supportapp_slack_workspace;
+mod untrusted_input;
 mod wire;

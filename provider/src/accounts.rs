@@ -19,6 +19,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::ProviderConfig;
 use crate::credentials::{ExpiredTokenClassifier, Renew, RenewableCredentials};
+use crate::endpoints::{self, Service};
 use crate::error::{Error, Result};
 use crate::properties::CommonProperties;
 
@@ -80,14 +81,19 @@ impl AccountContext {
         Self::build(target, config, Some(credentials.retry_classifier()))
     }
 
-    fn build(target: Target, config: SdkConfig, renewal: Option<ExpiredTokenClassifier>) -> Self {
-        let config = config
+    fn build(target: Target, home: SdkConfig, renewal: Option<ExpiredTokenClassifier>) -> Self {
+        // Chatbot and the Support App are called in the target's region (one
+        // that serves them); IAM, served everywhere, in the provider's own.
+        let config = home
             .to_builder()
             .region(Region::new(target.region.clone()))
             .build();
         macro_rules! client {
-            ($sdk:ident) => {{
-                let mut builder = $sdk::config::Builder::from(&config);
+            ($sdk:ident) => {
+                client!($sdk, &config)
+            };
+            ($sdk:ident, $config:expr) => {{
+                let mut builder = $sdk::config::Builder::from($config);
                 if let Some(renewal) = &renewal {
                     builder = builder.retry_classifier(renewal.clone());
                 }
@@ -97,7 +103,7 @@ impl AccountContext {
         AccountContext {
             chatbot: client!(aws_sdk_chatbot),
             supportapp: client!(aws_sdk_supportapp),
-            iam: client!(aws_sdk_iam),
+            iam: client!(aws_sdk_iam, &home),
             target,
             config,
             organization: None,
@@ -240,10 +246,34 @@ impl Provider {
             .unwrap_or_else(|| "us-east-1".to_owned())
     }
 
-    /// The target of a request from `stack_id` with `common` properties; refuses
-    /// another account than the stack's unless the stack is in an admin account.
-    pub fn target(&self, stack_id: &str, common: &CommonProperties) -> Result<Target> {
+    /// The region `service` is called in when a resource names none: the
+    /// provider setting when given, else the provider's own region when it
+    /// serves the API, else the nearest that does.
+    pub fn service_region(&self, service: Service) -> Result<String> {
+        let configured = match service {
+            Service::Chatbot => self.config.chatbot_region.as_deref(),
+            Service::SupportApp => self.config.supportapp_region.as_deref(),
+        };
+        service.default_region(&self.region(), configured)
+    }
+
+    /// The target of a request from `stack_id` with `common` properties for a
+    /// resource of `service`; refuses another account than the stack's unless
+    /// the stack is in an admin account. A `Region` is a region name (never a
+    /// host); one where the service has no endpoint is called in the nearest
+    /// served region (Create and Update refuse it before, see
+    /// [`Service::check_region_property`]: this keeps a Delete of what an
+    /// older release made in such a region from getting stuck).
+    pub fn target(
+        &self,
+        stack_id: &str,
+        common: &CommonProperties,
+        service: Service,
+    ) -> Result<Target> {
         let stack = StackArn::parse(stack_id)?;
+        if let Some(account_id) = &common.account_id {
+            check_account_id(account_id)?;
+        }
         let account_id = match &common.account_id {
             Some(wanted) if wanted != &stack.account_id => {
                 if !self.config.admin_accounts.contains(&stack.account_id) {
@@ -258,9 +288,25 @@ impl Provider {
             }
             _ => stack.account_id.clone(),
         };
+        let region = match &common.region {
+            Some(region) => {
+                endpoints::check_region_name(region)?;
+                service.nearest(region).map(str::to_owned).ok_or_else(|| {
+                    Error::invalid_property(
+                        "Region",
+                        format!(
+                            "{region:?} has no {} endpoint near it; name one of {}",
+                            service.name(),
+                            service.served_regions().join(", ")
+                        ),
+                    )
+                })?
+            }
+            None => self.service_region(service)?,
+        };
         Ok(Target {
             account_id,
-            region: common.region.clone().unwrap_or_else(|| self.region()),
+            region,
             partition: stack.partition,
         })
     }
@@ -452,6 +498,20 @@ impl Provider {
     }
 }
 
+/// Refuses an `AccountId` that is not 12 digits, before it reaches any call.
+pub fn check_account_id(account_id: &str) -> Result<()> {
+    if account_id.len() == 12 && account_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(Error::invalid_property(
+        "AccountId",
+        format!(
+            "{account_id:?} is not an AWS account id (12 digits); name the account by its id, or \
+             leave AccountId out to act in the stack's own account"
+        ),
+    ))
+}
+
 /// The parts of a CloudFormation StackId the provider needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackArn {
@@ -549,15 +609,67 @@ mod tests {
 
     #[test]
     fn default_target_is_the_stacks_account() {
-        let target = provider(&[]).target(STACK, &common(None)).unwrap();
+        let target = provider(&[])
+            .target(STACK, &common(None), Service::Chatbot)
+            .unwrap();
         assert_eq!(target.account_id, "100000000001");
+        // us-east-1 has no Chatbot endpoint: the nearest one is called.
+        assert_eq!(target.region, "us-east-2");
+        let target = provider(&[])
+            .target(STACK, &common(None), Service::SupportApp)
+            .unwrap();
         assert_eq!(target.region, "us-east-1");
+    }
+
+    #[test]
+    fn the_provider_setting_chooses_the_service_region() {
+        let config = ProviderConfig {
+            chatbot_region: Some("eu-west-1".into()),
+            ..ProviderConfig::from_lookup(|_| None)
+        };
+        let provider = Provider::new(config, provider(&[]).base.clone());
+        let target = provider
+            .target(STACK, &common(None), Service::Chatbot)
+            .unwrap();
+        assert_eq!(target.region, "eu-west-1");
+        let named = CommonProperties {
+            region: Some("us-west-2".into()),
+            ..common(None)
+        };
+        let target = provider.target(STACK, &named, Service::Chatbot).unwrap();
+        assert_eq!(target.region, "us-west-2", "a resource's Region wins");
+    }
+
+    #[test]
+    fn region_and_account_id_never_steer_a_host() {
+        for (account, region) in [
+            (Some("x@127.0.0.1:9"), None),
+            (None, Some("x@127.0.0.1:9/")),
+            (None, Some("us-east-1.evil.example")),
+        ] {
+            let common = CommonProperties {
+                account_id: account.map(str::to_owned),
+                region: region.map(str::to_owned),
+            };
+            let err = provider(&["100000000001"])
+                .target(STACK, &common, Service::Chatbot)
+                .unwrap_err();
+            let property = if account.is_some() {
+                "AccountId"
+            } else {
+                "Region"
+            };
+            assert!(
+                matches!(&err, Error::InvalidProperty { property: p, .. } if p == property),
+                "{err}"
+            );
+        }
     }
 
     #[test]
     fn naming_the_own_account_is_fine_without_allowlist() {
         let target = provider(&[])
-            .target(STACK, &common(Some("100000000001")))
+            .target(STACK, &common(Some("100000000001")), Service::Chatbot)
             .unwrap();
         assert_eq!(target.account_id, "100000000001");
     }
@@ -565,16 +677,43 @@ mod tests {
     #[test]
     fn another_account_needs_the_allowlist() {
         let err = provider(&[])
-            .target(STACK, &common(Some("100000000002")))
+            .target(STACK, &common(Some("100000000002")), Service::Chatbot)
             .unwrap_err();
         assert!(
             matches!(err, Error::AccessDenied(ref m) if m.contains("CHATOPS_ADMIN_ACCOUNTS")),
             "{err}"
         );
         let target = provider(&["100000000001"])
-            .target(STACK, &common(Some("100000000002")))
+            .target(STACK, &common(Some("100000000002")), Service::Chatbot)
             .unwrap();
         assert_eq!(target.account_id, "100000000002");
+    }
+
+    /// The provider role assumes execution roles only in its organization,
+    /// whatever account a request names.
+    #[test]
+    fn the_provider_role_assumes_roles_of_its_organization_only() {
+        let template = include_str!("../../cfn-templates/provider.yaml");
+        let statement = template
+            .split("- Sid: AssumeMemberExecutionRole")
+            .nth(1)
+            .and_then(|rest| rest.split("- Sid:").next())
+            .expect("provider.yaml has the AssumeMemberExecutionRole statement");
+        for needed in [
+            "Action: sts:AssumeRole",
+            "StringEquals:",
+            "aws:ResourceOrgID: !Ref OrganizationId",
+        ] {
+            assert!(
+                statement.contains(needed),
+                "{needed} missing in:{statement}"
+            );
+        }
+        assert_eq!(
+            template.matches("sts:AssumeRole").count(),
+            2,
+            "sts:AssumeRole appears only in the Lambda trust policy and this statement"
+        );
     }
 
     #[test]

@@ -13,6 +13,18 @@ pub struct ProviderConfig {
     pub admin_accounts: BTreeSet<String>,
     /// The organization every target account must belong to (`CHATOPS_ORGANIZATION_ID`), when set.
     pub organization_id: Option<String>,
+    /// The region AWS Chatbot is called in when a resource names none
+    /// (`CHATOPS_CHATBOT_REGION`); unset: the provider's own region when it
+    /// serves Chatbot, else the nearest that does (see [`crate::endpoints`]).
+    pub chatbot_region: Option<String>,
+    /// The region the AWS Support App is called in when a resource names none
+    /// (`CHATOPS_SUPPORTAPP_REGION`), chosen like `chatbot_region`.
+    pub supportapp_region: Option<String>,
+    /// The one origin besides CloudFormation's response buckets that responses
+    /// may go to (`CHATOPS_LOCAL_RESPONSE_ORIGIN`, such as
+    /// `http://127.0.0.1:4566`): for runs against a local cloud only; the
+    /// deployable templates never set it.
+    pub local_response_origin: Option<String>,
 }
 
 /// The execution role name when none is configured.
@@ -45,6 +57,9 @@ impl ProviderConfig {
                 })
                 .unwrap_or_default(),
             organization_id: non_empty("CHATOPS_ORGANIZATION_ID"),
+            chatbot_region: non_empty("CHATOPS_CHATBOT_REGION"),
+            supportapp_region: non_empty("CHATOPS_SUPPORTAPP_REGION"),
+            local_response_origin: non_empty(crate::response_url::LOCAL_ORIGIN_SETTING),
         }
     }
 }
@@ -62,6 +77,8 @@ mod tests {
         });
         assert_eq!(config.execution_role_name, DEFAULT_EXECUTION_ROLE_NAME);
         assert_eq!(config.external_id, None);
+        assert_eq!(config.local_response_origin, None);
+        assert_eq!(config.chatbot_region, None);
         assert_eq!(
             config.admin_accounts.into_iter().collect::<Vec<_>>(),
             ["111111111111", "222222222222"]

@@ -75,10 +75,155 @@ fn request_in_record(record: &Value) -> Result<Request, Unreadable> {
             error: Error::InvalidRequest("an SNS record without Sns.Message".into()),
         })?;
     let request: Value = serde_json::from_str(message).map_err(|e| Unreadable {
-        reply_to: None,
-        error: Error::InvalidRequest(format!("the SNS message is not JSON: {e}")),
+        // Not JSON that serde reads (nested too deep, a lone surrogate, cut
+        // short...): where to answer may still be there to read.
+        reply_to: lenient_reply_to(&Value::Object(top_level_strings(message))),
+        error: Error::InvalidRequest(format!(
+            "the SNS message is not a JSON request the provider can read: {e}"
+        )),
     })?;
     parse_request(request)
+}
+
+/// The string members at the top level of the JSON object in `text`, read
+/// without building the document: it never recurses (any depth of nesting is
+/// skipped over, not parsed) and decodes a lone surrogate escape as U+FFFD,
+/// so a message serde refuses still yields where to answer. Reading stops at
+/// the first thing that is not JSON; what was read so far is kept.
+pub fn top_level_strings(text: &str) -> serde_json::Map<String, Value> {
+    let mut members = serde_json::Map::new();
+    let mut scan = Scan {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    if scan.next_token() != Some(b'{') {
+        return members;
+    }
+    scan.at += 1;
+    loop {
+        match scan.next_token() {
+            Some(b',') => scan.at += 1,
+            Some(b'"') => {
+                let Some(name) = scan.string() else { break };
+                if scan.next_token() != Some(b':') {
+                    break;
+                }
+                scan.at += 1;
+                if scan.next_token() == Some(b'"') {
+                    let Some(value) = scan.string() else { break };
+                    members.insert(name, Value::String(value));
+                } else if !scan.skip_value() {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    members
+}
+
+/// A cursor over JSON text, for [`top_level_strings`].
+struct Scan<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Scan<'_> {
+    /// The next byte that is not whitespace, without taking it.
+    fn next_token(&mut self) -> Option<u8> {
+        while let Some(b) = self.bytes.get(self.at) {
+            if !b.is_ascii_whitespace() {
+                return Some(*b);
+            }
+            self.at += 1;
+        }
+        None
+    }
+
+    fn hex4(&self, at: usize) -> Option<u16> {
+        let digits = std::str::from_utf8(self.bytes.get(at..at + 4)?).ok()?;
+        u16::from_str_radix(digits, 16).ok()
+    }
+
+    /// Reads the string that starts at the cursor (a `"`), decoding escapes.
+    fn string(&mut self) -> Option<String> {
+        let mut out: Vec<u8> = Vec::new();
+        self.at += 1;
+        loop {
+            let b = *self.bytes.get(self.at)?;
+            self.at += 1;
+            match b {
+                b'"' => return Some(String::from_utf8_lossy(&out).into_owned()),
+                b'\\' => {
+                    let escape = *self.bytes.get(self.at)?;
+                    self.at += 1;
+                    let decoded = match escape {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let unit = self.hex4(self.at)?;
+                            self.at += 4;
+                            let low = (self.bytes.get(self.at..self.at + 2) == Some(&b"\\u"[..]))
+                                .then(|| self.hex4(self.at + 2))
+                                .flatten()
+                                .filter(|low| (0xDC00..0xE000).contains(low));
+                            match (unit, low) {
+                                (0xD800..0xDC00, Some(low)) => {
+                                    self.at += 6;
+                                    let code = 0x10000
+                                        + ((u32::from(unit) - 0xD800) << 10)
+                                        + (u32::from(low) - 0xDC00);
+                                    char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+                                }
+                                _ => char::from_u32(u32::from(unit))
+                                    .unwrap_or(char::REPLACEMENT_CHARACTER),
+                            }
+                        }
+                        _ => return None,
+                    };
+                    out.extend_from_slice(decoded.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+                _ => out.push(b),
+            }
+        }
+    }
+
+    /// Skips the value at the cursor, however deeply nested, with a counter
+    /// instead of recursion; false when the text ends first.
+    fn skip_value(&mut self) -> bool {
+        let mut depth = 0usize;
+        loop {
+            let Some(b) = self.next_token() else {
+                return false;
+            };
+            match b {
+                b'"' => {
+                    if self.string().is_none() {
+                        return false;
+                    }
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.at += 1;
+                }
+                b'}' | b']' if depth > 0 => {
+                    depth -= 1;
+                    self.at += 1;
+                    if depth == 0 {
+                        return true;
+                    }
+                }
+                b',' | b'}' | b']' if depth == 0 => return true,
+                _ => self.at += 1,
+            }
+        }
+    }
 }
 
 /// Reads one request; a malformed one still yields where to answer if it can.
@@ -210,6 +355,102 @@ mod tests {
         event["RequestType"] = json!("Delete");
         let err = requests_in(event).pop().unwrap().unwrap_err();
         assert!(err.reply_to.unwrap().physical_resource_id.is_some());
+    }
+
+    fn sns(message: String) -> Value {
+        json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": message}}]})
+    }
+
+    #[test]
+    fn a_message_nested_too_deep_for_serde_still_says_where_to_answer() {
+        let mut event = create();
+        event.as_object_mut().unwrap().remove("ResourceProperties");
+        let text = event.to_string();
+        let nested = format!(
+            "{},\"ResourceProperties\":{}{}}}",
+            &text[..text.len() - 1],
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(
+            serde_json::from_str::<Value>(&nested).is_err(),
+            "serde reads it"
+        );
+        let err = requests_in(sns(nested)).pop().unwrap().unwrap_err();
+        let reply_to = err.reply_to.expect("where to answer");
+        assert_eq!(reply_to.response_url, "http://127.0.0.1:1/r");
+        assert_eq!(reply_to.request_id, "req-1");
+        assert_eq!(reply_to.logical_resource_id, "Alerts");
+        assert!(reply_to.stack_id.ends_with(":stack/app/1"));
+        // Any depth: the scan keeps no stack.
+        let deep = format!(
+            "{{\"Deep\":{}{},\"ResponseURL\":\"u\"}}",
+            "{\"a\":[".repeat(100_000),
+            "]}".repeat(100_000)
+        );
+        assert_eq!(top_level_strings(&deep)["ResponseURL"], "u");
+    }
+
+    #[test]
+    fn a_message_with_a_lone_surrogate_still_says_where_to_answer() {
+        let text = create()
+            .to_string()
+            .replace("\"Alerts\"", "\"Alerts\\ud800\"")
+            .replace("\"req-1\"", "\"req-\\ud83d\\ude00\"");
+        assert!(
+            serde_json::from_str::<Value>(&text).is_err(),
+            "serde reads it"
+        );
+        let err = requests_in(sns(text)).pop().unwrap().unwrap_err();
+        let reply_to = err.reply_to.expect("where to answer");
+        assert_eq!(reply_to.response_url, "http://127.0.0.1:1/r");
+        assert_eq!(reply_to.logical_resource_id, "Alerts\u{fffd}");
+        assert_eq!(reply_to.request_id, "req-\u{1f600}");
+        assert_eq!(
+            reply_to.physical_resource_id, None,
+            "a Create never answers an id it carries"
+        );
+    }
+
+    proptest::proptest! {
+        /// On JSON serde writes, the scan reads exactly the top-level strings serde reads.
+        #[test]
+        fn the_scan_agrees_with_serde_on_valid_json(
+            strings in proptest::collection::btree_map(".*", ".*", 0..6),
+            others in proptest::collection::btree_map("[a-z]{1,3}", proptest::prelude::any::<i64>(), 0..3),
+        ) {
+            let mut object = serde_json::Map::new();
+            for (name, value) in &strings {
+                object.insert(name.clone(), json!(value));
+            }
+            for (name, number) in &others {
+                object.entry(name.clone()).or_insert(json!([{"n": number}, [number], null]));
+            }
+            let text = Value::Object(object.clone()).to_string();
+            let expected: serde_json::Map<String, Value> =
+                object.into_iter().filter(|(_, v)| v.is_string()).collect();
+            proptest::prop_assert_eq!(top_level_strings(&text), expected);
+        }
+
+        /// Any text at all: never a panic.
+        #[test]
+        fn the_scan_never_panics(text in ".*") {
+            let _ = top_level_strings(&text);
+            let _ = top_level_strings(&format!("{{\"a\":{text}"));
+        }
+    }
+
+    #[test]
+    fn the_scan_reads_what_it_can_and_stops_at_garbage() {
+        let members = top_level_strings(
+            r#" { "A" : "x\"y\n" , "N": -1.5e3, "T": true, "O": {"B": "no"}, "C": "z", oops "D": "never" "#,
+        );
+        assert_eq!(members["A"], "x\"y\n");
+        assert_eq!(members["C"], "z");
+        assert!(!members.contains_key("B") && !members.contains_key("D"));
+        assert!(top_level_strings("[\"ResponseURL\"]").is_empty());
+        assert!(top_level_strings("").is_empty());
+        assert!(top_level_strings("{\"ResponseURL\": \"cut").is_empty());
     }
 
     #[test]

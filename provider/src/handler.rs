@@ -18,6 +18,7 @@ use crate::lifecycle::{self, Applied};
 use crate::provenance;
 use crate::resources;
 use crate::response;
+use crate::response_url::ResponseUrls;
 
 /// Time kept back from the deadline to send the response.
 const MIN_RESPONSE_RESERVE: Duration = Duration::from_millis(500);
@@ -39,36 +40,78 @@ impl Answer {
     }
 }
 
-/// Handles every request in `event`; `deadline` is when Lambda stops the invocation.
+/// What an event got: the answers to send, and why any request got none.
+#[derive(Debug, Default)]
+pub struct Handled {
+    /// One per request that may be answered.
+    pub answers: Vec<Answer>,
+    /// Why a request was not acted on and got no answer (no ResponseURL
+    /// CloudFormation would use, or nothing readable at all): the invocation
+    /// must fail, so that Lambda retries it and then hands it to the
+    /// dead-letter queue, where an alarm sees it.
+    pub unanswered: Vec<String>,
+}
+
+/// Handles every request in `event`; `deadline` is when Lambda stops the
+/// invocation. A request whose ResponseURL `urls` refuses is not acted on.
 pub async fn answer_event(
     provider: Arc<Provider>,
     event: Value,
     deadline: Option<Instant>,
-) -> Vec<Answer> {
-    let mut answers = Vec::new();
+    urls: &ResponseUrls,
+) -> Handled {
+    let mut handled = Handled::default();
     for request in event::requests_in(event) {
         match request {
-            Ok(request) => answers.push(answer(provider.clone(), request, deadline).await),
+            Ok(request) => match urls.check(&request.reply_to.response_url) {
+                Ok(()) => {
+                    let answer = answer(provider.clone(), request, deadline).await;
+                    handled.answers.push(answer);
+                }
+                Err(problem) => {
+                    tracing::error!(
+                        %problem,
+                        request_id = %request.reply_to.request_id,
+                        "request not acted on: its ResponseURL is not CloudFormation's"
+                    );
+                    handled.unanswered.push(format!(
+                        "request {:?} was not acted on: {problem}",
+                        request.reply_to.request_id
+                    ));
+                }
+            },
             Err(unreadable) => {
                 tracing::error!(error = %unreadable.error, "unreadable request");
-                if let Some(reply_to) = unreadable.reply_to {
-                    let physical_id = reply_to
-                        .physical_resource_id
-                        .clone()
-                        .unwrap_or_else(|| lifecycle::placeholder_id(&reply_to.request_id));
-                    answers.push(Answer {
-                        response: response::failed(
-                            &reply_to,
-                            &physical_id,
-                            &unreadable.error.to_string(),
-                        ),
-                        response_url: reply_to.response_url,
-                    });
+                let Some(reply_to) = unreadable.reply_to else {
+                    handled.unanswered.push(format!(
+                        "a request could not be read and names no ResponseURL to answer: {}",
+                        unreadable.error
+                    ));
+                    continue;
+                };
+                if let Err(problem) = urls.check(&reply_to.response_url) {
+                    handled.unanswered.push(format!(
+                        "a request could not be read ({}), and {problem}",
+                        unreadable.error
+                    ));
+                    continue;
                 }
+                let physical_id = reply_to
+                    .physical_resource_id
+                    .clone()
+                    .unwrap_or_else(|| lifecycle::placeholder_id(&reply_to.request_id));
+                handled.answers.push(Answer {
+                    response: response::failed(
+                        &reply_to,
+                        &physical_id,
+                        &unreadable.error.to_string(),
+                    ),
+                    response_url: reply_to.response_url,
+                });
             }
         }
     }
-    answers
+    handled
 }
 
 /// Handles one request in a task of its own, so that a panic or the deadline
@@ -264,6 +307,70 @@ mod tests {
             body["PhysicalResourceId"], "arn:old",
             "a failed update keeps its id"
         );
+    }
+
+    fn offline_provider() -> Arc<Provider> {
+        let base = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        Arc::new(Provider::new(
+            crate::config::ProviderConfig::from_lookup(|_| None),
+            base,
+        ))
+    }
+
+    fn event_to(url: &str) -> Value {
+        json!({
+            "RequestType": "Delete", "ResponseURL": url,
+            "StackId": "arn:aws:cloudformation:us-east-1:100000000001:stack/app/1",
+            "RequestId": "req-9", "ResourceType": "Custom::ChatbotSlackChannel",
+            "LogicalResourceId": "Alerts",
+            "PhysicalResourceId": "arn:aws:chatbot::100000000001:chat-configuration/slack-channel/a",
+            "ResourceProperties": {"ConfigurationName": "a"}
+        })
+    }
+
+    #[tokio::test]
+    async fn a_request_to_a_forged_url_is_not_acted_on_and_not_answered() {
+        let urls = ResponseUrls::checked(None);
+        let handled = answer_event(
+            offline_provider(),
+            event_to("http://127.0.0.1:9/2018-06-01/runtime/invocation/x/response"),
+            None,
+            &urls,
+        )
+        .await;
+        assert!(handled.answers.is_empty());
+        assert_eq!(handled.unanswered.len(), 1);
+        assert!(
+            handled.unanswered[0].contains("\"req-9\" was not acted on"),
+            "{:?}",
+            handled.unanswered
+        );
+        // Unreadable, with no ResponseURL at all: no answer, so the invocation must fail.
+        let sns = json!({"Records": [{"Sns": {"Message": "[[[["}}]});
+        let handled = answer_event(offline_provider(), sns, None, &urls).await;
+        assert!(handled.answers.is_empty());
+        assert_eq!(handled.unanswered.len(), 1, "{:?}", handled.unanswered);
+    }
+
+    #[tokio::test]
+    async fn a_request_to_cloudformations_url_is_answered() {
+        let url = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k?X-Amz-Signature=s";
+        let mut event = event_to(url);
+        // A Delete whose properties this provider never made: answered without a call.
+        event["ResourceProperties"] = json!({"ConfigurationName": 7});
+        let handled = answer_event(
+            offline_provider(),
+            event,
+            None,
+            &ResponseUrls::checked(None),
+        )
+        .await;
+        assert!(handled.unanswered.is_empty(), "{:?}", handled.unanswered);
+        assert_eq!(handled.answers.len(), 1);
+        assert_eq!(handled.answers[0].response_url, url);
     }
 
     #[test]

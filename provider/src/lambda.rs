@@ -9,18 +9,23 @@ use serde_json::Value;
 
 use crate::accounts::Provider;
 use crate::handler;
+use crate::response_url::{self, ResponseUrls};
 
 /// Runs the Lambda runtime loop until the runtime stops the process.
 pub async fn run(provider: Arc<Provider>) -> Result<(), lambda_runtime::Error> {
-    let responses = reqwest::Client::new();
+    let responses = response_url::client()?;
+    let urls = ResponseUrls::checked(provider.config().local_response_origin.clone());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let (provider, responses) = (provider.clone(), responses.clone());
+        let (provider, responses, urls) = (provider.clone(), responses.clone(), urls.clone());
         async move {
             let deadline = deadline_of(event.context.deadline);
-            let answers = handler::answer_event(provider, event.payload, Some(deadline)).await;
-            let failures = handler::send_answers(&responses, &answers).await;
-            match failures.first() {
-                // Failing the invocation lets SNS or Lambda retry the delivery.
+            let handled =
+                handler::answer_event(provider, event.payload, Some(deadline), &urls).await;
+            let failures = handler::send_answers(&responses, &handled.answers).await;
+            // Failing the invocation lets Lambda retry the delivery, and then
+            // hand it to the dead-letter queue: a request that got no answer
+            // must not pass as handled.
+            match handled.unanswered.first().or(failures.first()) {
                 Some(failure) => Err(lambda_runtime::Error::from(failure.clone())),
                 None => Ok(()),
             }

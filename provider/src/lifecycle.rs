@@ -42,6 +42,7 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
         .physical_resource_id
         .clone()
         .unwrap_or_default();
+    check_where(&request.properties)?;
     match request.kind {
         RequestKind::Create => {
             let desired = parse_valid::<R>(&request.properties)?;
@@ -96,6 +97,32 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
             })
         }
     }
+}
+
+/// Checks `AccountId` and `Region` as sent, on every request type and before
+/// any call: they choose the account and the endpoint, so a value that is not
+/// an account id or a region name (such as `x@127.0.0.1:8080/`, which the SDK
+/// would make the endpoint's host) is refused however the rest reads.
+fn check_where(properties: &Value) -> Result<()> {
+    for (name, check) in [
+        (
+            "AccountId",
+            crate::accounts::check_account_id as fn(&str) -> Result<()>,
+        ),
+        ("Region", crate::endpoints::check_region_name),
+    ] {
+        match properties.get(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(value)) => check(value)?,
+            Some(other) => {
+                return Err(Error::invalid_property(
+                    name,
+                    format!("{other} is not a string; give {name} as a string, or leave it out"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deletes `physical_id`; a resource that is gone, or an id that was never a
@@ -192,7 +219,7 @@ pub fn decide<R: Resource>(
     new: &Value,
 ) -> Result<Change> {
     let schema = TypeSchema::cached::<R>();
-    let defaults = defaults_for(provider, owner)?;
+    let defaults = defaults_for::<R>(provider, owner)?;
     let normalize = |raw: &Value| {
         let mut value = raw.clone();
         schema.coerce(&mut value);
@@ -212,11 +239,14 @@ pub fn decide<R: Resource>(
     ))
 }
 
-fn defaults_for(provider: &Provider, owner: &Owner) -> Result<[(&'static str, String); 2]> {
+fn defaults_for<R: Resource>(
+    provider: &Provider,
+    owner: &Owner,
+) -> Result<[(&'static str, String); 2]> {
     let stack = StackArn::parse(&owner.stack_id)?;
     Ok([
         ("AccountId", stack.account_id),
-        ("Region", provider.region()),
+        ("Region", provider.service_region(R::SERVICE)?),
     ])
 }
 
@@ -230,8 +260,8 @@ pub fn refuse_replacement_with_same_key<R: Resource>(
     new: &R,
     reasons: &[String],
 ) -> Result<()> {
-    let old_target = provider.target(&owner.stack_id, old.common())?;
-    let new_target = provider.target(&owner.stack_id, new.common())?;
+    let old_target = provider.target(&owner.stack_id, old.common(), R::SERVICE)?;
+    let new_target = provider.target(&owner.stack_id, new.common(), R::SERVICE)?;
     if old.natural_key() == new.natural_key() && old_target.account_id == new_target.account_id {
         return Err(Error::invalid_property(
             reasons.join(", "),
@@ -269,7 +299,7 @@ async fn context_for<R: Resource>(
     owner: &Owner,
     props: &R,
 ) -> Result<AccountContext> {
-    let target = provider.target(&owner.stack_id, props.common())?;
+    let target = provider.target(&owner.stack_id, props.common(), R::SERVICE)?;
     let stack_name = StackArn::parse(&owner.stack_id)?.name;
     provider
         .account_context(&target, &format!("{stack_name}-{}", owner.logical_id))
@@ -291,6 +321,9 @@ pub fn parse_valid<R: Resource>(raw: &Value) -> Result<R> {
     schema.validate(&value)?;
     let parsed: R = serde_json::from_value(value)
         .map_err(|e| Error::InvalidRequest(format!("{}: {e}", R::TYPE_NAME)))?;
+    if let Some(region) = &parsed.common().region {
+        R::SERVICE.check_region_property(region)?;
+    }
     parsed.check()?;
     Ok(parsed)
 }
@@ -300,4 +333,29 @@ fn parse_lenient<R: Resource>(raw: &Value) -> Option<R> {
     let mut value = raw.clone();
     TypeSchema::cached::<R>().coerce(&mut value);
     serde_json::from_value(value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn where_a_request_acts_is_checked_as_sent() {
+        check_where(&json!({})).unwrap();
+        check_where(&json!({"AccountId": "100000000001", "Region": "eu-west-1"})).unwrap();
+        for (properties, named) in [
+            (json!({"Region": "x@127.0.0.1:8080/"}), "Region"),
+            (json!({"Region": ["us-east-2"]}), "Region"),
+            (json!({"AccountId": "1@127.0.0.1"}), "AccountId"),
+            (json!({"AccountId": 100000000001u64}), "AccountId"),
+        ] {
+            match check_where(&properties) {
+                Err(Error::InvalidProperty { property, problem }) => {
+                    assert_eq!(property, named, "{problem}");
+                    assert!(problem.contains("leave"), "says what to do: {problem}");
+                }
+                other => panic!("{properties}: {other:?}"),
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@ pub struct CommonProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]{12}$"))]
     pub account_id: Option<String>,
-    /// The region whose service endpoint is called. Defaults to the provider's region.
+    /// The region whose service endpoint is called: one where the type's service is served (AWS Chatbot: us-east-2, us-west-2, eu-west-1, ap-southeast-1; AWS Support App: us-east-1, us-west-2, eu-west-1). Defaults to the provider's choice: its own region if served, else the nearest served one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
     pub region: Option<String>,

@@ -137,6 +137,14 @@ pub async fn send(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<
             .await;
         match result {
             Ok(answer) if answer.status().is_success() => return Ok(()),
+            // A redirect is never followed (the client has no redirect
+            // policy), and asking again will not change it.
+            Ok(answer) if answer.status().is_redirection() => {
+                return Err(format!(
+                    "the ResponseURL answered HTTP {} (a redirect), which is never followed",
+                    answer.status()
+                ));
+            }
             Ok(answer) => last_error = format!("HTTP {}", answer.status()),
             Err(e) => last_error = e.without_url().to_string(),
         }

@@ -94,10 +94,12 @@ impl LocalCloud {
     }
 
     /// The environment that points the provider (or any SDK) at this cloud as
-    /// the management account, where the provider runs.
+    /// the management account, where the provider runs; responses may go to
+    /// this cloud's origin (its pre-signed ResponseURLs), and nowhere else.
     pub fn provider_env(&self) -> Vec<(String, String)> {
         [
             ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("CHATOPS_LOCAL_RESPONSE_ORIGIN", self.endpoint.as_str()),
             ("AWS_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),

@@ -218,3 +218,131 @@ pub fn assert_failed(response: &Value) -> String {
     assert_eq!(response["Status"], "FAILED", "{response:#}");
     response["Reason"].as_str().expect("Reason").to_owned()
 }
+
+/// A loopback listener that stands for a URL the provider must never
+/// contact: it counts the connections it gets, and answers each request 200.
+pub struct Trap {
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+    contacts: std::sync::Arc<AtomicU64>,
+}
+
+impl Trap {
+    /// Starts listening on a free loopback port.
+    pub fn start() -> Trap {
+        Trap::answering("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_owned())
+    }
+
+    /// Starts listening, answering every request with `reply` (a raw HTTP response).
+    pub fn answering(reply: String) -> Trap {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a trap");
+        let address = listener.local_addr().expect("trap address").to_string();
+        let contacts = std::sync::Arc::new(AtomicU64::new(0));
+        let counted = contacts.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut stream = stream;
+                let mut buffer = [0; 16384];
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = stream.read(&mut buffer);
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        Trap { address, contacts }
+    }
+
+    /// How many connections it got so far.
+    pub fn contacts(&self) -> u64 {
+        self.contacts.load(Ordering::SeqCst)
+    }
+}
+
+/// The role session names the provider used in `account` so far (each names
+/// the stack and logical id that asked): empty for a stack whose requests
+/// never reached the account.
+pub async fn sessions_in(account: &str) -> Vec<String> {
+    let answer: Value = serde_json::from_slice(
+        &reqwest::get(format!(
+            "{}/_localcloud/sessions?account={account}",
+            cloud().endpoint
+        ))
+        .await
+        .expect("listing sessions")
+        .bytes()
+        .await
+        .expect("sessions body"),
+    )
+    .expect("sessions JSON");
+    answer["sessions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["session_name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// An AWS Chatbot client acting in `account`, at a region that serves Chatbot.
+pub async fn chatbot_in(account: &str) -> aws_sdk_chatbot::Client {
+    let config = cloud().sdk_config_for(account).await;
+    aws_sdk_chatbot::Client::from_conf(
+        aws_sdk_chatbot::config::Builder::from(&config)
+            .region(aws_config::Region::new("us-east-2"))
+            .build(),
+    )
+}
+
+/// The names of the Slack channel configurations in `account`.
+pub async fn slack_configuration_names(account: &str) -> Vec<String> {
+    chatbot_in(account)
+        .await
+        .describe_slack_channel_configurations()
+        .send()
+        .await
+        .expect("listing Slack channel configurations")
+        .slack_channel_configurations()
+        .iter()
+        .map(|c| c.configuration_name().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A Chatbot channel role in `account` with `policy` inline, tagged
+/// `chatops:allow-elevated=true` by its owner when `owner_allows` (the test
+/// acts as the account's administrator here, not as the provider).
+pub async fn channel_role(account: &str, policy: &Value, owner_allows: bool) -> String {
+    let iam = aws_sdk_iam::Client::new(&cloud().sdk_config_for(account).await);
+    let name = unique("chatops-role");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "chatbot.amazonaws.com"}, "Action": "sts:AssumeRole"
+    }]});
+    let mut create = iam
+        .create_role()
+        .role_name(&name)
+        .assume_role_policy_document(trust.to_string());
+    if owner_allows {
+        create = create.tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("chatops:allow-elevated")
+                .value("true")
+                .build()
+                .expect("a tag"),
+        );
+    }
+    let arn = create
+        .send()
+        .await
+        .expect("creating a role")
+        .role()
+        .expect("role")
+        .arn()
+        .to_owned();
+    iam.put_role_policy()
+        .role_name(&name)
+        .policy_name("channel")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .expect("adding an inline policy");
+    arn
+}

@@ -273,7 +273,7 @@ fn main() {
     let proxy = TimingProxy::start(upstream);
     let mut env = cloud.provider_env();
     for (key, value) in &mut env {
-        if key == "AWS_ENDPOINT_URL" {
+        if key == "AWS_ENDPOINT_URL" || key == "CHATOPS_LOCAL_RESPONSE_ORIGIN" {
             *value = proxy.endpoint.clone();
         }
     }

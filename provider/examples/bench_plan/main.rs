@@ -343,7 +343,11 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
                             stack_id: stack_id(&target.account_id),
                             logical_id: desired.logical_id.clone(),
                         };
-                        let where_ = provider.target(&owner.stack_id, channel.common())?;
+                        let where_ = provider.target(
+                            &owner.stack_id,
+                            channel.common(),
+                            SlackChannel::SERVICE,
+                        )?;
                         let ctx = provider
                             .account_context(&where_, "chatops-bench-deploy")
                             .await?;

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env};
 use crate::handler;
+use crate::response_url::{self, ResponseUrls};
 
 /// Run one CloudFormation event (direct or SNS-wrapped) as Lambda would, and print the response JSON.
 #[derive(Debug, clap::Args)]
@@ -27,20 +28,31 @@ impl Invoke {
         let event: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not JSON", self.event.display()))?;
         let provider = provider_from_env().await;
-        let answers = handler::answer_event(provider, event, None).await;
-        if answers.is_empty() {
+        // With --no-send nothing is PUT, so any ResponseURL (or none) will do;
+        // a response that is sent goes only where the Lambda would send it.
+        let urls = if self.no_send {
+            ResponseUrls::NotSent
+        } else {
+            ResponseUrls::checked(provider.config().local_response_origin.clone())
+        };
+        let handled = handler::answer_event(provider, event, None, &urls).await;
+        for answer in &handled.answers {
+            println!("{}", String::from_utf8_lossy(&answer.body()));
+        }
+        if !handled.unanswered.is_empty() {
             anyhow::bail!(
-                "{} holds no request that can be answered (no ResponseURL)",
-                self.event.display()
+                "{}: {}",
+                self.event.display(),
+                handled.unanswered.join("; ")
             );
         }
-        for answer in &answers {
-            println!("{}", String::from_utf8_lossy(&answer.body()));
+        if handled.answers.is_empty() {
+            anyhow::bail!("{} holds no request", self.event.display());
         }
         if self.no_send {
             return Ok(EXIT_OK);
         }
-        let failures = handler::send_answers(&reqwest::Client::new(), &answers).await;
+        let failures = handler::send_answers(&response_url::client()?, &handled.answers).await;
         Ok(if failures.is_empty() {
             EXIT_OK
         } else {

@@ -134,7 +134,7 @@ pub enum Owned {
 /// What the comparison of one account needs besides the resources.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
-    /// The provider (its region is the default Region; its admin accounts
+    /// The provider (it chooses the default Region of each service; its admin accounts
     /// decide which AccountId a stack may name).
     pub provider: &'a Provider,
     /// The StackId of the planned stack (real, or of the right form).
@@ -164,15 +164,16 @@ pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<T
     }
     scope
         .provider
-        .target(scope.stack_id, &common)
+        .target(scope.stack_id, &common, R::SERVICE)
         .map_err(|e| e.to_string())
 }
 
-/// The default target of the stack: its account, the provider's region.
-fn stack_target(scope: &Scope<'_>) -> Option<Target> {
+/// The default target of the stack for `R`: its account, the region its
+/// service is called in.
+fn stack_target<R: Resource>(scope: &Scope<'_>) -> Option<Target> {
     scope
         .provider
-        .target(scope.stack_id, &CommonProperties::default())
+        .target(scope.stack_id, &CommonProperties::default(), R::SERVICE)
         .ok()
 }
 
@@ -210,7 +211,7 @@ fn prepare<R: Resource>(scope: &Scope<'_>, desired: &Desired, check: bool) -> Pr
         Ok(target) => Some(target),
         Err(problem) => {
             problems.push(problem);
-            stack_target(scope)
+            stack_target::<R>(scope)
         }
     };
     Prepared {
@@ -800,6 +801,7 @@ mod tests {
 
     impl Resource for Webhook {
         const TYPE_NAME: &'static str = "Custom::TestWebhook";
+        const SERVICE: crate::endpoints::Service = crate::endpoints::Service::Chatbot;
         const CREATE_ONLY: &'static [&'static str] = &["Name"];
         const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl"];
         const UNORDERED: &'static [&'static str] = &["SnsTopicArns"];
@@ -852,7 +854,7 @@ mod tests {
         LiveAt {
             target: Target {
                 account_id: "100000000001".into(),
-                region: "us-east-1".into(),
+                region: "us-east-2".into(),
                 partition: "aws".into(),
             },
             resource: LiveResource {
@@ -860,7 +862,7 @@ mod tests {
                 natural_key: "hook".into(),
                 properties: json!({
                     "Name": "hook", "SnsTopicArns": topics,
-                    "AccountId": "100000000001", "Region": "us-east-1"
+                    "AccountId": "100000000001", "Region": "us-east-2"
                 }),
                 tags,
             },

@@ -109,7 +109,7 @@ fn live_resource(account: &str, channel: &SlackChannel, owner: Option<&Owner>) -
         }
     }
     properties["AccountId"] = json!(account);
-    properties["Region"] = json!("us-east-1");
+    properties["Region"] = json!("us-east-2");
     properties["Tags"] = serde_json::to_value(user_tags(&tags)).unwrap();
     if user_tags(&tags).is_empty() {
         properties.as_object_mut().unwrap().remove("Tags");

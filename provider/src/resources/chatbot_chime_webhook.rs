@@ -20,6 +20,7 @@ use super::chatbot::{self, LoggingLevel};
 use super::guardrails::{self, ChannelPermissions};
 use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner, Tag, user_tags};
 
@@ -58,7 +59,7 @@ pub struct ChimeWebhook {
     /// Tags of the configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
-    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like permissions (AdministratorAccess, `*` or `iam:*` actions); Chime webhooks take no guardrail policies to cap them.
+    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like or escalating permissions (AdministratorAccess, `*` actions, policy writes, iam:PassRole on every role, ...); Chime webhooks take no guardrail policies to cap them. The role's owner must also have tagged the role chatops:allow-elevated=true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_elevated_permissions: Option<bool>,
     /// Where the configuration is made.
@@ -88,6 +89,7 @@ impl fmt::Debug for ChimeWebhook {
 
 impl Resource for ChimeWebhook {
     const TYPE_NAME: &'static str = "Custom::ChatbotChimeWebhook";
+    const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName"];
     const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "Tags"];

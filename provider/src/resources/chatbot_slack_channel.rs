@@ -17,6 +17,7 @@ use super::chatbot::non_empty;
 use super::guardrails::{self, ChannelPermissions};
 use super::{LiveResource, Resource, chatbot, prerequisites};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner, Tag, user_tags};
 
@@ -59,7 +60,7 @@ pub struct SlackChannel {
     /// Tags of the configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
-    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like permissions (AdministratorAccess, `*` or `iam:*` actions) that no guardrail policy caps.
+    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like or escalating permissions (AdministratorAccess, `*` actions, policy writes, iam:PassRole on every role, ...) that no guardrail policy caps. The role's owner must also have tagged the role chatops:allow-elevated=true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_elevated_permissions: Option<bool>,
     /// Where the configuration is made.
@@ -69,6 +70,7 @@ pub struct SlackChannel {
 
 impl Resource for SlackChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotSlackChannel";
+    const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "SlackWorkspaceId"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];

@@ -16,6 +16,7 @@ use super::chatbot::{self, LoggingLevel, non_empty};
 use super::guardrails::{self, ChannelPermissions};
 use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner, Tag, user_tags};
 
@@ -76,7 +77,7 @@ pub struct TeamsChannel {
     /// Tags of the configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
-    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like permissions (AdministratorAccess, `*` or `iam:*` actions) that no guardrail policy caps.
+    /// Provider safety switch (true or false, default false): accept a channel role with administrator-like or escalating permissions (AdministratorAccess, `*` actions, policy writes, iam:PassRole on every role, ...) that no guardrail policy caps. The role's owner must also have tagged the role chatops:allow-elevated=true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_elevated_permissions: Option<bool>,
     /// Where the configuration is made.
@@ -86,6 +87,7 @@ pub struct TeamsChannel {
 
 impl Resource for TeamsChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotTeamsChannel";
+    const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "TeamId", "TeamsTenantId"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];

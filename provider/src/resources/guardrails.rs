@@ -1,14 +1,22 @@
 //! Channel-role guardrails: every member of a chat channel acts with the
 //! channel role's permissions, capped only by the channel's guardrail
 //! policies (AWS Chatbot applies AdministratorAccess as the guardrail when
-//! none is given). A channel role that grants administrator-like permissions
-//! (AdministratorAccess, `*` actions, `iam:*`, an Allow with NotAction)
-//! without guardrails that cap them is refused before any call, unless the
-//! template says `AllowElevatedPermissions: true`.
+//! none is given). A channel role with elevated permissions that no guardrail
+//! caps is refused before any call. Elevated means administrator-like
+//! (AdministratorAccess, `*` actions, an Allow with NotAction) or able to
+//! escalate to it (see [`ESCALATION_ACTIONS`]): whoever can write a role's
+//! policies or pass any role is an administrator in all but name.
 //!
-//! Reads the role's attached and inline policies and the guardrail policies
-//! through IAM (ListAttachedRolePolicies, ListRolePolicies, GetRolePolicy,
-//! GetPolicy, GetPolicyVersion).
+//! Such a role is accepted only when both sides agree: the template says
+//! `AllowElevatedPermissions: true`, and the role's owner tagged the role
+//! [`ALLOW_ELEVATED_TAG`]` = true`. The requester alone cannot opt in (any
+//! account of the organization can publish a request), and the execution
+//! role the provider acts through is denied writing that tag
+//! (cfn-templates/member-role.yaml).
+//!
+//! Reads the role's attached and inline policies, its tags and the guardrail
+//! policies through IAM (GetRole, ListAttachedRolePolicies, ListRolePolicies,
+//! GetRolePolicy, GetPolicy, GetPolicyVersion).
 
 use serde_json::Value;
 
@@ -18,6 +26,43 @@ use crate::error::{Error, Result};
 
 /// The AWS managed policy that grants everything.
 const ADMINISTRATOR_ACCESS: &str = "AdministratorAccess";
+
+/// The tag by which a role's owner accepts that a channel may use it although
+/// its permissions are elevated; its value must be `true`.
+pub const ALLOW_ELEVATED_TAG: &str = "chatops:allow-elevated";
+
+/// Actions that let whoever holds them give themselves any permission: write
+/// or swap a policy of a role, user or group, change who may assume a role,
+/// lift a permissions boundary, mint credentials for a user, or run code as
+/// another role. From Rhino Security Labs, "AWS IAM Privilege Escalation –
+/// Methods and Mitigation" (its 21 methods), and the IAM User Guide's
+/// warnings on iam:PassRole ("Granting a user permissions to pass a role to
+/// an AWS service") and permissions boundaries.
+pub const ESCALATION_ACTIONS: &[&str] = &[
+    "iam:AddUserToGroup",
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreatePolicyVersion",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutGroupPolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:PutUserPolicy",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateLoginProfile",
+    "glue:UpdateDevEndpoint",
+    "lambda:UpdateFunctionCode",
+];
+
+/// Actions that escalate when allowed on every resource: passing any role to
+/// a service (which then acts as it), or assuming any role.
+pub const ANY_ROLE_ACTIONS: &[&str] = &["iam:PassRole", "sts:AssumeRole"];
 
 /// The permissions a channel may end up with, as a template declares them.
 #[derive(Debug, Clone, Copy)]
@@ -33,15 +78,20 @@ pub struct ChannelPermissions<'a> {
     pub allow_elevated: bool,
 }
 
-/// Refuses a channel whose role grants administrator-like permissions that no
-/// guardrail caps, unless elevated permissions are allowed.
+/// What to do about an elevated role, for the end of every refusal.
+fn how_to_accept(guardrail_advice: &str) -> String {
+    format!(
+        "{guardrail_advice}, or, if the channel must have them, set AllowElevatedPermissions: true \
+         and have the role's owner tag the role {ALLOW_ELEVATED_TAG}=true (both are needed)"
+    )
+}
+
+/// Refuses a channel whose role grants elevated permissions that no guardrail
+/// caps, unless both the template and the role's owner accept them.
 pub async fn check_channel_permissions(
     ctx: &AccountContext,
     channel: ChannelPermissions<'_>,
 ) -> Result<()> {
-    if channel.allow_elevated {
-        return Ok(());
-    }
     let (_, role_name) = parse_role_arn(channel.role_arn).ok_or_else(|| {
         Error::invalid_property(
             channel.role_property,
@@ -52,52 +102,119 @@ pub async fn check_channel_permissions(
     if grants.is_empty() {
         return Ok(());
     }
-    let granted = grants.join("; ");
+    let Some(refusal) = uncapped(ctx, &channel, &grants.join("; ")).await? else {
+        return Ok(());
+    };
+    if !channel.allow_elevated {
+        return Err(refusal);
+    }
+    if owner_allows_elevated(ctx, channel.role_property, role_name).await? {
+        tracing::warn!(
+            role = channel.role_arn,
+            "an elevated channel role, accepted by the template and by the role's tag"
+        );
+        return Ok(());
+    }
+    Err(Error::invalid_property(
+        channel.role_property,
+        format!(
+            "role {} grants elevated permissions ({}) that no guardrail caps, and \
+             AllowElevatedPermissions: true is not enough on its own: the role's owner must accept it \
+             too, by tagging the role {ALLOW_ELEVATED_TAG}=true (the provider's execution role cannot \
+             write that tag); or use a narrower role or guardrails that cap it",
+            channel.role_arn,
+            grants.join("; ")
+        ),
+    ))
+}
+
+/// The refusal for elevated `granted` permissions that the channel's
+/// guardrails do not cap, or `None` when they cap them.
+async fn uncapped(
+    ctx: &AccountContext,
+    channel: &ChannelPermissions<'_>,
+    granted: &str,
+) -> Result<Option<Error>> {
     let Some((guardrail_property, guardrails)) = channel.guardrails else {
-        return Err(Error::invalid_property(
+        return Ok(Some(Error::invalid_property(
             channel.role_property,
             format!(
-                "role {} grants administrator-like permissions ({granted}), and this configuration type \
-                 takes no guardrail policies to cap them; use a notifications-only role (see the \
-                 NotificationsOnly template in examples/channel-roles.yaml), or set \
-                 AllowElevatedPermissions: true if the channel must have them",
-                channel.role_arn
+                "role {} grants administrator-like or escalating permissions ({granted}), and this \
+                 configuration type takes no guardrail policies to cap them; {}",
+                channel.role_arn,
+                how_to_accept(
+                    "use a notifications-only role (see the NotificationsOnly template in \
+                     examples/channel-roles.yaml)"
+                )
             ),
-        ));
+        )));
     };
     if guardrails.is_empty() {
-        return Err(Error::invalid_property(
+        return Ok(Some(Error::invalid_property(
             channel.role_property,
             format!(
-                "role {} grants administrator-like permissions ({granted}) to every member of the \
-                 channel, and no {guardrail_property} cap them (without guardrails AWS Chatbot applies \
-                 AdministratorAccess); set {guardrail_property} to policies that cap what the channel may \
-                 do (such as arn:aws:iam::aws:policy/ReadOnlyAccess, or the templates in \
-                 examples/channel-roles.yaml), use a narrower role, or set AllowElevatedPermissions: true \
-                 if the channel must have them",
-                channel.role_arn
+                "role {} grants administrator-like or escalating permissions ({granted}) to every member \
+                 of the channel, and no {guardrail_property} cap them (without guardrails AWS Chatbot \
+                 applies AdministratorAccess); {}",
+                channel.role_arn,
+                how_to_accept(&format!(
+                    "set {guardrail_property} to policies that cap what the channel may do (such as \
+                     arn:aws:iam::aws:policy/ReadOnlyAccess, or the templates in \
+                     examples/channel-roles.yaml), or use a narrower role"
+                ))
             ),
-        ));
+        )));
     }
     for (index, policy_arn) in guardrails.iter().enumerate() {
         let path = format!("{guardrail_property}/{index}");
         let elevated = managed_policy_grants(ctx, &path, policy_arn).await?;
         if !elevated.is_empty() {
-            return Err(Error::invalid_property(
+            return Ok(Some(Error::invalid_property(
                 path,
                 format!(
-                    "role {} grants administrator-like permissions ({granted}), and guardrail policy \
-                     {policy_arn} does not cap them ({}); use guardrails that cap what the channel may do \
-                     (such as arn:aws:iam::aws:policy/ReadOnlyAccess, or the templates in \
-                     examples/channel-roles.yaml), or set AllowElevatedPermissions: true if the channel \
-                     must have them",
+                    "role {} grants administrator-like or escalating permissions ({granted}), and \
+                     guardrail policy {policy_arn} does not cap them ({}); {}",
                     channel.role_arn,
-                    elevated.join("; ")
+                    elevated.join("; "),
+                    how_to_accept(
+                        "use guardrails that cap what the channel may do (such as \
+                         arn:aws:iam::aws:policy/ReadOnlyAccess, or the templates in \
+                         examples/channel-roles.yaml)"
+                    )
                 ),
-            ));
+            )));
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// True when role `role_name` carries [`ALLOW_ELEVATED_TAG`] with the value
+/// `true` (IAM tag keys are case-insensitive, so the key is compared so).
+async fn owner_allows_elevated(
+    ctx: &AccountContext,
+    role_property: &str,
+    role_name: &str,
+) -> Result<bool> {
+    let role = ctx
+        .iam
+        .get_role()
+        .role_name(role_name)
+        .send()
+        .await
+        .map_err(|e| {
+            let err = Error::from_sdk("iam", "GetRole", role_name, e);
+            if err.is_not_found() {
+                Error::invalid_property(role_property, format!("role {role_name} does not exist"))
+            } else {
+                err
+            }
+        })?;
+    Ok(role.role().is_some_and(|role| {
+        role.tags().iter().any(|tag| {
+            tag.key().eq_ignore_ascii_case(ALLOW_ELEVATED_TAG)
+                && tag.value().trim().eq_ignore_ascii_case("true")
+        })
+    }))
 }
 
 /// What the attached and inline policies of role `role_name` (the value of
@@ -210,29 +327,107 @@ async fn managed_policy_grants(
         .unwrap_or_default())
 }
 
-/// The administrator-like grants of a policy document: Allow statements with
-/// `*` (or `*:*`) or `iam:*` actions, or with NotAction (everything but a few).
+/// The elevated grants of a policy document, one entry each: Allow
+/// statements with `*` (or `*:*`) actions, with NotAction (everything but a
+/// few), with an action (or a wildcard pattern matching one, such as
+/// `iam:*Role*` or `*:Put*`) of [`ESCALATION_ACTIONS`], or with one of
+/// [`ANY_ROLE_ACTIONS`] on every role. Conditions are not weighed: a grant
+/// that escalates under some condition is counted.
 pub fn elevated_grants(document: &Value) -> Vec<String> {
     let mut grants = Vec::new();
+    let mut push = |grant: String| {
+        if !grants.contains(&grant) {
+            grants.push(grant);
+        }
+    };
     for statement in statements(document) {
         if statement["Effect"] != "Allow" {
             continue;
         }
+        let any_resource = strings(&statement["Resource"])
+            .iter()
+            .any(|r| covers_every_role(r))
+            || !statement["NotResource"].is_null();
         for action in strings(&statement["Action"]) {
             let lower = action.to_ascii_lowercase();
-            if lower == "*" || lower == "*:*" || lower == "iam:*" {
-                let grant = format!("allows {action:?}");
-                if !grants.contains(&grant) {
-                    grants.push(grant);
+            if lower == "*" || lower == "*:*" {
+                push(format!("allows {action:?}"));
+                continue;
+            }
+            let escalating: Vec<&str> = ESCALATION_ACTIONS
+                .iter()
+                .chain(if any_resource { ANY_ROLE_ACTIONS } else { &[] })
+                .copied()
+                .filter(|escalation| action_matches(&action, escalation))
+                .collect();
+            match escalating.as_slice() {
+                [] => {}
+                [only] if only.eq_ignore_ascii_case(&action) => {
+                    let on = if ANY_ROLE_ACTIONS.contains(only) {
+                        " on every role"
+                    } else {
+                        ""
+                    };
+                    push(format!(
+                        "allows {action:?}{on}, which can escalate to any permission"
+                    ));
+                }
+                matched => {
+                    let shown = match matched {
+                        [a, b, c, rest @ ..] if !rest.is_empty() => {
+                            format!("{a}, {b}, {c} and {} more", rest.len())
+                        }
+                        _ => matched.join(", "),
+                    };
+                    push(format!(
+                        "allows {action:?}, which covers {shown} (can escalate to any permission)"
+                    ))
                 }
             }
         }
         let except = strings(&statement["NotAction"]);
         if !except.is_empty() {
-            grants.push(format!("allows every action except {}", except.join(", ")));
+            push(format!("allows every action except {}", except.join(", ")));
         }
     }
     grants
+}
+
+/// True for a Resource element that names every role: `*`, or a pattern
+/// whose role part is only a wildcard (`arn:aws:iam::*:role/*`, `...:*`).
+fn covers_every_role(resource: &str) -> bool {
+    resource == "*" || resource.ends_with(":*") || resource.ends_with(":role/*")
+}
+
+/// True when IAM action pattern `pattern` (with `*` and `?` wildcards,
+/// matched without regard to case, as IAM does) matches `action`.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    let pattern: Vec<u8> = pattern.bytes().map(|b| b.to_ascii_lowercase()).collect();
+    let action: Vec<u8> = action.bytes().map(|b| b.to_ascii_lowercase()).collect();
+    // Iterative glob matching with one backtrack point (the last `*`).
+    let (mut p, mut a) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while a < action.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, a));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == action[a] => {
+                p += 1;
+                a += 1;
+            }
+            _ => match star {
+                Some((star_p, star_a)) => {
+                    p = star_p + 1;
+                    a = star_a + 1;
+                    star = Some((star_p, star_a + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 /// A policy element that is a string or a list of strings.
@@ -261,10 +456,14 @@ mod tests {
             {"Effect": "Allow", "Action": ["s3:GetObject", "IAM:*"], "Resource": "*"},
             {"Effect": "Allow", "Action": "*:*", "Resource": "*"},
         ]});
-        assert_eq!(
-            elevated_grants(&iam),
-            [r#"allows "IAM:*""#, r#"allows "*:*""#]
+        let grants = elevated_grants(&iam);
+        assert_eq!(grants.len(), 2, "{grants:?}");
+        assert!(
+            grants[0].starts_with(r#"allows "IAM:*", which covers iam:AddUserToGroup"#)
+                && grants[0].contains("more"),
+            "{grants:?}"
         );
+        assert_eq!(grants[1], r#"allows "*:*""#);
         let power_user = json!({"Statement": [
             {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}
         ]});
@@ -272,6 +471,98 @@ mod tests {
             elevated_grants(&power_user),
             ["allows every action except iam:*, organizations:*"]
         );
+    }
+
+    #[test]
+    fn escalating_grants_are_elevated() {
+        let allow = |action: Value, resource: &str| json!({"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]});
+        for action in [
+            "iam:PutRolePolicy",
+            "iam:AttachRolePolicy",
+            "iam:CreatePolicyVersion",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:CreateAccessKey",
+            "iam:CreateLoginProfile",
+            "iam:UpdateLoginProfile",
+            "IAM:putrolepolicy",
+        ] {
+            let grants = elevated_grants(&allow(json!(action), "arn:aws:iam::100000000001:role/x"));
+            assert_eq!(grants.len(), 1, "{action}: {grants:?}");
+            assert!(grants[0].contains("can escalate"), "{grants:?}");
+        }
+        // Wildcards that cover an escalating action.
+        for (pattern, covers) in [
+            ("iam:*Role*", "iam:AttachRolePolicy"),
+            ("*:Put*", "iam:PutRolePolicy"),
+            ("iam:Create*", "iam:CreateAccessKey"),
+            ("iam:?utRolePolicy", "iam:PutRolePolicy"),
+            ("lambda:Update*", "lambda:UpdateFunctionCode"),
+        ] {
+            let grants = elevated_grants(&allow(json!([pattern]), "*"));
+            assert!(
+                grants.len() == 1 && grants[0].contains(covers),
+                "{pattern}: {grants:?}"
+            );
+        }
+        // Passing or assuming any role, but not one named role.
+        for action in ["iam:PassRole", "sts:AssumeRole", "iam:Pass*"] {
+            for every in ["*", "arn:aws:iam::100000000001:role/*", "arn:aws:iam::*:*"] {
+                let grants = elevated_grants(&allow(json!(action), every));
+                assert_eq!(grants.len(), 1, "{action} on {every}: {grants:?}");
+            }
+            let one = allow(
+                json!(action),
+                "arn:aws:iam::100000000001:role/chatops-lambda",
+            );
+            assert!(elevated_grants(&one).is_empty(), "{action} on one role");
+        }
+        let not_resource = json!({"Statement": [{"Effect": "Allow", "Action": "iam:PassRole",
+            "NotResource": "arn:aws:iam::100000000001:role/admin"}]});
+        assert_eq!(elevated_grants(&not_resource).len(), 1);
+    }
+
+    /// The member role is what the provider acts through: it must never be
+    /// able to opt a channel role in by writing the owner's tag.
+    #[test]
+    fn the_member_role_may_never_write_the_opt_in_tag() {
+        let template = include_str!("../../../cfn-templates/member-role.yaml");
+        let statement = template
+            .split("- Sid: NeverTagChannelRolesAllowElevated")
+            .nth(1)
+            .and_then(|rest| rest.split("- Sid:").next())
+            .expect("member-role.yaml has the NeverTagChannelRolesAllowElevated statement");
+        for needed in [
+            "Effect: Deny",
+            "- iam:TagRole",
+            "- iam:UntagRole",
+            "- iam:CreateRole",
+            "Resource: \"*\"",
+            "ForAnyValue:StringEqualsIgnoreCase:",
+            &format!("aws:TagKeys: {ALLOW_ELEVATED_TAG}"),
+        ] {
+            assert!(
+                statement.contains(needed),
+                "{needed} missing in:{statement}"
+            );
+        }
+        assert_eq!(
+            template.matches("iam:Tag").count(),
+            1,
+            "the only iam:Tag* of the member role is this Deny"
+        );
+    }
+
+    #[test]
+    fn action_patterns_match_as_iam_matches_them() {
+        assert!(action_matches("iam:*", "iam:PutRolePolicy"));
+        assert!(action_matches("IAM:PUT*", "iam:PutRolePolicy"));
+        assert!(action_matches("*", "sts:AssumeRole"));
+        assert!(action_matches("iam:*Role*", "iam:UpdateAssumeRolePolicy"));
+        assert!(action_matches("i?m:*Po*y", "iam:PutRolePolicy"));
+        assert!(!action_matches("iam:Get*", "iam:PutRolePolicy"));
+        assert!(!action_matches("iam:PutRolePolicy*x", "iam:PutRolePolicy"));
+        assert!(!action_matches("s3:*", "iam:PutRolePolicy"));
+        assert!(!action_matches("iam:PutRole", "iam:PutRolePolicy"));
     }
 
     #[test]
@@ -289,5 +580,11 @@ mod tests {
         }]});
         assert!(elevated_grants(&read_only_commands).is_empty());
         assert!(elevated_grants(&json!({})).is_empty());
+        let lambda_invoke = json!({"Statement": [{
+            "Effect": "Allow",
+            "Action": ["lambda:invokeAsync", "lambda:invokeFunction", "iam:Get*", "iam:List*"],
+            "Resource": "*"
+        }]});
+        assert!(elevated_grants(&lambda_invoke).is_empty());
     }
 }

@@ -44,6 +44,9 @@ pub trait Resource:
 {
     /// The CloudFormation type name, such as `Custom::ChatbotSlackChannel`.
     const TYPE_NAME: &'static str;
+    /// The service whose API the type calls: it decides the regions its
+    /// `Region` may name and where it is called by default.
+    const SERVICE: crate::endpoints::Service;
     /// Properties whose change replaces the resource (AccountId and Region always do).
     const CREATE_ONLY: &'static [&'static str];
     /// Secret properties: never read back, never logged or shown.

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::{LiveResource, Resource};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner};
 
@@ -31,6 +32,7 @@ pub struct AccountAlias {
 
 impl Resource for AccountAlias {
     const TYPE_NAME: &'static str = "Custom::SupportAppAccountAlias";
+    const SERVICE: Service = Service::SupportApp;
     const CREATE_ONLY: &'static [&'static str] = &[];
 
     fn common(&self) -> &CommonProperties {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::supportapp::{self, MAX_CHANNELS};
 use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner};
 
@@ -85,6 +86,7 @@ impl NotifySeverity {
 
 impl Resource for SupportSlackChannel {
     const TYPE_NAME: &'static str = "Custom::SupportAppSlackChannel";
+    const SERVICE: Service = Service::SupportApp;
     const CREATE_ONLY: &'static [&'static str] = &["TeamId", "ChannelId"];
 
     fn common(&self) -> &CommonProperties {

@@ -21,6 +21,7 @@ use serde_json::json;
 use super::supportapp::{self, MAX_WORKSPACES};
 use super::{LiveResource, Resource};
 use crate::accounts::AccountContext;
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner};
 
@@ -42,6 +43,7 @@ pub struct SlackWorkspace {
 
 impl Resource for SlackWorkspace {
     const TYPE_NAME: &'static str = "Custom::SupportAppSlackWorkspace";
+    const SERVICE: Service = Service::SupportApp;
     const CREATE_ONLY: &'static [&'static str] = &["TeamId"];
     const PROVIDER_ONLY: &'static [&'static str] = &["VersionId"];
 

@@ -40,6 +40,15 @@ pub fn problems_of<R: Resource>(properties: &Value) -> Vec<String> {
     if !problems.is_empty() {
         return problems;
     }
+    if let Some(Value::String(region)) = coerced.get("Region") {
+        if !under_unknown("Region") {
+            if let Err(crate::Error::InvalidProperty { property, problem }) =
+                R::SERVICE.check_region_property(region)
+            {
+                return vec![format!("{property}: {problem}")];
+            }
+        }
+    }
     // Valid: the rules between properties apply as on deploy, unless they
     // would read a value known only then (which then fails to deserialize:
     // only a string property can hold the placeholder).
@@ -235,6 +244,37 @@ Resources:
                 "Alerts".to_owned(),
                 "Custom::ChatbotSlackChannel".to_owned()
             )]
+        );
+    }
+
+    #[test]
+    fn a_region_must_serve_the_types_api() {
+        let with_region = |region: &str| {
+            GOOD.replace(
+                "      UserRoleRequired",
+                &format!("      Region: {region}\n      UserRoleRequired"),
+            )
+        };
+        assert!(validate_text(&with_region("us-west-2")).is_valid());
+        let validation = validate_text(&with_region("us-east-1"));
+        let finding = validation
+            .findings
+            .iter()
+            .find(|f| f.location == "Resources/Alerts/Properties/Region")
+            .unwrap_or_else(|| panic!("{:?}", validation.findings));
+        assert!(
+            finding.is_error
+                && finding
+                    .problem
+                    .contains("us-east-2, us-west-2, eu-west-1, ap-southeast-1"),
+            "{finding:?}"
+        );
+        // A Region known only at deploy time is not judged.
+        assert!(
+            validate_text(&with_region("!Ref AWS::NoValue"))
+                .findings
+                .len()
+                <= 1
         );
     }
 
