@@ -51,6 +51,11 @@ def _credential(environ: dict[str, Any], query: dict[str, list[str]]) -> list[st
     return None
 
 
+def credential_scope(environ: dict[str, Any]) -> list[str] | None:
+    """The SigV4 credential scope (key, date, region, service, aws4_request) of a signed request."""
+    return _credential(environ, parse_qs(environ.get("QUERY_STRING", "")))
+
+
 def signing_service(environ: dict[str, Any]) -> str | None:
     """The service of a SigV4 Authorization header (cheap: no query string or body parsing)."""
     auth = environ.get("HTTP_AUTHORIZATION", "")

@@ -124,7 +124,8 @@ class Demo:
         creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{self.seed['execution_role_name']}",
                                 RoleSessionName="someone-in-the-console",
                                 ExternalId=self.seed["external_id"])["Credentials"]
-        chatbot = boto3.client("chatbot", endpoint_url=self.endpoint, region_name="us-east-1",
+        # Chatbot has no us-east-1 endpoint (localcloud/regions.py); its configurations are global.
+        chatbot = boto3.client("chatbot", endpoint_url=self.endpoint, region_name="us-east-2",
                                aws_access_key_id=creds["AccessKeyId"],
                                aws_secret_access_key=creds["SecretAccessKey"],
                                aws_session_token=creds["SessionToken"])
