@@ -36,7 +36,7 @@ import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from localcloud import patches, protocols, queryvalidation
+from localcloud import patches, protocols, queryvalidation, regions
 from localcloud.faults import FaultRegistry, FaultSpecError
 from localcloud.protocols import Call
 
@@ -82,6 +82,10 @@ class LocalCloudApp:
                 status, payload = 500, {"error": "internal error in localcloud (see its stderr)"}
             return self._json(start_response, status, payload)
 
+        unserved = regions.unserved_call(environ)
+        if unserved is not None:
+            log.info("%s has no endpoint in %s: connection closed without an answer", *unserved)
+            regions.drop_connection(environ, f"{unserved[0]} has no endpoint in {unserved[1]}")
         if (
             environ.get("REQUEST_METHOD") == "PUT"
             and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")

@@ -17,11 +17,15 @@
 - Two lookups moto makes on every request are made cheap, so a call stays at
   a few milliseconds with 100+ accounts: the access key -> account lookup
   (moto scans every account and partition) uses an index kept as keys are
-  created, and the listing of moto's service folders is computed once.
+  created, falling back to moto's scan on a miss, and the listing of moto's
+  service folders is computed once.
+- Every moto internal hooked or imported here and elsewhere is pinned in
+  localcloud/tests/test_moto_hooks.py, so a moto upgrade fails there first.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -161,13 +165,14 @@ _KEY_INDEX: dict[str, tuple[str, str]] = {}
 def index_access_keys() -> None:
     import moto.backends
     import moto.iam.models as iam_models
-    from moto.core import DEFAULT_ACCOUNT_ID
 
     if getattr(iam_models.get_account_id_from, "_localcloud", False):
         return
     backend_cls = iam_models.IAMBackend
+    moto_lookup = iam_models.get_account_id_from
 
     def indexed(create: Any) -> Any:
+        @functools.wraps(create)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             key = create(self, *args, **kwargs)
             _KEY_INDEX[key.physical_resource_id] = (self.account_id, self.partition)
@@ -178,13 +183,15 @@ def index_access_keys() -> None:
     backend_cls.create_access_key = indexed(backend_cls.create_access_key)  # type: ignore[method-assign]
     backend_cls.create_temp_access_key = indexed(backend_cls.create_temp_access_key)  # type: ignore[method-assign]
 
+    @functools.wraps(moto_lookup)
     def get_account_id_from(access_key: str) -> str:
         hit = _KEY_INDEX.get(access_key)
         if hit is not None:
             account, partition = hit
             if account in iam_models.iam_backends and access_key in iam_models.iam_backends[account][partition].access_keys:
                 return account
-        return DEFAULT_ACCOUNT_ID
+        # A key made some other way (or none at all): moto's own scan, which ends at its default account.
+        return moto_lookup(access_key)
 
     get_account_id_from._localcloud = True  # type: ignore[attr-defined]
     iam_models.get_account_id_from = get_account_id_from

@@ -51,9 +51,14 @@ def _credential(environ: dict[str, Any], query: dict[str, list[str]]) -> list[st
     return None
 
 
+def credential_scope(environ: dict[str, Any]) -> list[str] | None:
+    """The SigV4 credential scope (key, date, region, service, aws4_request) of a signed request."""
+    return _credential(environ, parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+
+
 def signing_region(environ: dict[str, Any]) -> str | None:
     """The region of the SigV4 credential scope (Authorization header or pre-signed query)."""
-    scope = _credential(environ, parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    scope = credential_scope(environ)
     return scope[2] if scope and len(scope) >= 5 else None
 
 

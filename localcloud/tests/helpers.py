@@ -18,6 +18,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+# A region where each service has an endpoint (localcloud/regions.py); others default to us-east-1.
+CHATBOT_REGION = "us-east-2"
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVE = os.path.join(REPO, "localcloud", "serve")
 
@@ -81,8 +84,9 @@ class Cloud:
             }
         return self._creds[account]
 
-    def client(self, service: str, account: str | None = None, region: str = "us-east-1", validate: bool = True, retries: int = 1) -> Any:
+    def client(self, service: str, account: str | None = None, region: str | None = None, validate: bool = True, retries: int = 1) -> Any:
         """A boto3 client acting in `account` (retries=1: no retries, so injected faults are seen as they are)."""
+        region = region or default_region(service)
         key = (service, account or self.management, region, validate, retries)
         if key not in self._clients:
             config = Config(parameter_validation=validate, retries={"total_max_attempts": retries, "mode": "standard"})
@@ -102,14 +106,14 @@ class Cloud:
             raw, status, ctype = err.read(), err.code, err.headers.get("Content-Type", "")
         return status, (json.loads(raw) if "json" in ctype else raw)
 
-    def raw(self, service: str, path: str, body: bytes, account: str | None = None, content_type: str = "application/json") -> tuple[int, dict[str, str], bytes]:
+    def raw(self, service: str, path: str, body: bytes, account: str | None = None, content_type: str = "application/json", region: str | None = None) -> tuple[int, dict[str, str], bytes]:
         """A SigV4-signed POST with any body, for inputs an SDK would never send."""
         creds = self.credentials(account or self.management)
         request = AWSRequest(method="POST", url=self.endpoint + path, data=body, headers={"Content-Type": content_type})
         SigV4Auth(
             Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"], creds.get("aws_session_token")),
             service,
-            "us-east-1",
+            region or default_region(service),
         ).add_auth(request)
         req = urllib.request.Request(request.url, data=body, headers=dict(request.headers.items()), method="POST")
         try:
@@ -122,6 +126,10 @@ class Cloud:
         status, out = self.control("POST", "faults", spec)
         assert status == 200, out
         return out["id"]
+
+
+def default_region(service: str) -> str:
+    return CHATBOT_REGION if service == "chatbot" else "us-east-1"
 
 
 def error_code(excinfo: Any) -> str:

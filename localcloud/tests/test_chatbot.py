@@ -19,10 +19,15 @@ def chatbot_subscriptions(lc, topic_arn):
     return [s for s in subs if s["Endpoint"] == "https://global.sns-api.chatbot.amazonaws.com"]
 
 
+def channel_for(name):
+    """A Slack channel id of its own for each configuration: a channel has one configuration per account."""
+    return "C0" + "".join(ch for ch in name.upper() if ch.isalnum())
+
+
 def slack_args(lc, account, name, **extra):
     args = {
         "SlackTeamId": lc.info["slack_team_id"],
-        "SlackChannelId": "C0ALERTS01",
+        "SlackChannelId": channel_for(name),
         "SlackChannelName": "alerts",
         "IamRoleArn": lc.account(account)["chatbot_role_arn"],
         "ConfigurationName": name,
@@ -61,7 +66,7 @@ def test_slack_channel_lifecycle_with_topics_in_two_regions(lc, unique, account_
         assert len(subs) == 1 and subs[0]["Protocol"] == "https" and subs[0]["Owner"] == account
 
     described = chatbot.describe_slack_channel_configurations(ChatConfigurationArn=arn)["SlackChannelConfigurations"]
-    assert len(described) == 1 and described[0]["SlackChannelId"] == "C0ALERTS01"
+    assert len(described) == 1 and described[0]["SlackChannelId"] == channel_for(name)
     assert described[0]["Tags"] == [{"TagKey": "chatops:stack-id", "TagValue": "stack-1"}]
 
     updated = chatbot.update_slack_channel_configuration(
@@ -186,6 +191,34 @@ def test_configuration_name_is_unique_per_account_across_kinds(lc, unique):
             WebhookDescription="d", WebhookUrl=WEBHOOK, SnsTopicArns=[], IamRoleArn=lc.account(account)["chatbot_role_arn"], ConfigurationName=name
         )
     assert error_code(exc) == "ConflictException"
+
+
+def test_a_slack_channel_has_one_configuration_per_account(lc, unique):
+    account = lc.members[3]
+    chatbot = lc.client("chatbot", account)
+    first = unique("chan")
+    arn = chatbot.create_slack_channel_configuration(**slack_args(lc, account, first))["ChannelConfiguration"]["ChatConfigurationArn"]
+    with pytest.raises(ClientError) as exc:
+        chatbot.create_slack_channel_configuration(**slack_args(lc, account, unique("again"), SlackChannelId=channel_for(first)))
+    assert error_code(exc) == "InvalidRequestException" and http_status(exc) == 400
+    message = str(exc.value)
+    assert "has already been configured" in message and channel_for(first) in message and account in message
+
+    other = unique("other")
+    other_arn = chatbot.create_slack_channel_configuration(**slack_args(lc, account, other))["ChannelConfiguration"]["ChatConfigurationArn"]
+    with pytest.raises(ClientError) as exc:
+        chatbot.update_slack_channel_configuration(ChatConfigurationArn=other_arn, SlackChannelId=channel_for(first))
+    assert error_code(exc) == "InvalidRequestException" and "has already been configured" in str(exc.value)
+    assert chatbot.describe_slack_channel_configurations(ChatConfigurationArn=other_arn)["SlackChannelConfigurations"][0]["SlackChannelId"] == channel_for(other)
+    # Keeping its own channel is no conflict; another account may configure the same channel.
+    chatbot.update_slack_channel_configuration(ChatConfigurationArn=arn, SlackChannelId=channel_for(first), LoggingLevel="INFO")
+    elsewhere = lc.client("chatbot", lc.members[4])
+    elsewhere_arn = elsewhere.create_slack_channel_configuration(**slack_args(lc, lc.members[4], unique("elsewhere"), SlackChannelId=channel_for(first)))
+    elsewhere.delete_slack_channel_configuration(ChatConfigurationArn=elsewhere_arn["ChannelConfiguration"]["ChatConfigurationArn"])
+    # Once deleted, the channel is free again.
+    chatbot.delete_slack_channel_configuration(ChatConfigurationArn=arn)
+    chatbot.update_slack_channel_configuration(ChatConfigurationArn=other_arn, SlackChannelId=channel_for(first))
+    chatbot.delete_slack_channel_configuration(ChatConfigurationArn=other_arn)
 
 
 def test_unauthorized_workspace_is_refused_with_what_to_do(lc, unique):

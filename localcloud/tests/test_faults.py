@@ -11,7 +11,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.tests.helpers import error_code, http_status
+from localcloud.tests.helpers import CHATBOT_REGION, error_code, http_status
 
 
 @pytest.fixture(autouse=True)
@@ -189,7 +189,7 @@ def test_expired_fails_only_sessions_issued_before_it(lc):
     import boto3
 
     chatbot = boto3.session.Session().client(
-        "chatbot", endpoint_url=lc.endpoint, region_name="us-east-1",
+        "chatbot", endpoint_url=lc.endpoint, region_name=CHATBOT_REGION,
         aws_access_key_id=fresh["AccessKeyId"], aws_secret_access_key=fresh["SecretAccessKey"],
         aws_session_token=fresh["SessionToken"],
     )

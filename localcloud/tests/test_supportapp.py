@@ -229,3 +229,54 @@ def test_channel_required_members(lc, missing):
     with pytest.raises(ClientError) as exc:
         lc.client("support-app", account, validate=False).create_slack_channel_configuration(**args)
     assert error_code(exc) == "ValidationException" and f"'{missing}'" in str(exc.value) and "must not be null" in str(exc.value)
+
+
+@pytest.mark.parametrize("flag", ["notifyOnAddCorrespondenceToCase", "notifyOnCreateOrReopenCase", "notifyOnResolveCase"])
+def test_severity_none_refuses_a_notify_flag_set_true(lc, flag):
+    account = lc.members[0]
+    client = lc.client("support-app", account)
+    client.register_slack_workspace_for_organization(teamId=TEAM)
+    args = channel_args(lc, account, "C0NONETRUE", notifyOnCaseSeverity="none", notifyOnCreateOrReopenCase=False)
+    args[flag] = True
+    with pytest.raises(ClientError) as exc:
+        client.create_slack_channel_configuration(**args)
+    assert error_code(exc) == "ValidationException" and http_status(exc) == 400 and flag in str(exc.value)
+    assert [c for c in client.list_slack_channel_configurations()["slackChannelConfigurations"] if c["channelId"] == "C0NONETRUE"] == []
+
+    client.create_slack_channel_configuration(**channel_args(lc, account, "C0NONETRUE"))
+    with pytest.raises(ClientError) as exc:
+        client.update_slack_channel_configuration(teamId=TEAM, channelId="C0NONETRUE", notifyOnCaseSeverity="none", **{flag: True})
+    assert error_code(exc) == "ValidationException" and flag in str(exc.value)
+    # Flags left out of an update keep their values (the API reference), so `none` alone is accepted.
+    out = client.update_slack_channel_configuration(teamId=TEAM, channelId="C0NONETRUE", notifyOnCaseSeverity="none")
+    assert out["notifyOnCaseSeverity"] == "none"
+    client.delete_slack_channel_configuration(teamId=TEAM, channelId="C0NONETRUE")
+
+
+def test_notify_flags_left_out_read_back_false(lc):
+    account = lc.members[0]
+    client = lc.client("support-app", account)
+    client.register_slack_workspace_for_organization(teamId=TEAM)
+    args = channel_args(lc, account, "C0DEFAULTS", notifyOnCaseSeverity="none")
+    del args["notifyOnCreateOrReopenCase"]
+    client.create_slack_channel_configuration(**args)
+    listed = [c for c in client.list_slack_channel_configurations()["slackChannelConfigurations"] if c["channelId"] == "C0DEFAULTS"]
+    assert len(listed) == 1
+    assert {f: listed[0].get(f) for f in ("notifyOnAddCorrespondenceToCase", "notifyOnCreateOrReopenCase", "notifyOnResolveCase")} == {
+        "notifyOnAddCorrespondenceToCase": False, "notifyOnCreateOrReopenCase": False, "notifyOnResolveCase": False,
+    }
+    client.delete_slack_channel_configuration(teamId=TEAM, channelId="C0DEFAULTS")
+
+
+def test_update_or_delete_in_a_workspace_not_added_is_a_conflict(lc):
+    account = lc.members[0]
+    client = lc.client("support-app", account)
+    assert "T0NEVERADDED" not in workspaces(client)
+    for call in (
+        lambda: client.update_slack_channel_configuration(teamId="T0NEVERADDED", channelId="C0ANY", channelName="x"),
+        lambda: client.delete_slack_channel_configuration(teamId="T0NEVERADDED", channelId="C0ANY"),
+    ):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert error_code(exc) == "ConflictException" and http_status(exc) == 409
+        assert "T0NEVERADDED" in str(exc.value)

@@ -3,9 +3,10 @@
 Chatbot is global per account (its ARNs have no region), so there is one
 backend per account, keyed by partition like moto's IAM and Organizations.
 Rules kept from the real service: ConfigurationName is unique per account
-(across configuration kinds); a Slack channel needs a workspace the account
-has authorized (a one-time console OAuth, seeded here), a Teams channel a
-configured team; the WebhookUrl is write-only; configuring a channel
+(across configuration kinds); a Slack channel (team and channel id) has at
+most one configuration per account; a Slack channel needs a workspace the
+account has authorized (a one-time console OAuth, seeded here), a Teams
+channel a configured team; the WebhookUrl is write-only; configuring a channel
 subscribes Chatbot's HTTPS endpoint to each of its SNS topics in the topic's
 own account and region, and deleting it removes the subscription once no
 configuration uses that topic any more.
@@ -167,6 +168,21 @@ class ChatbotBackend(BaseBackend):
 
     # -- Slack ----------------------------------------------------------------------------
 
+    def _check_channel_free(self, team_id: str, channel_id: str, arn: str | None = None) -> None:
+        """One configuration per Slack channel in an account (the real service's reported error, see README)."""
+        for config in self.configurations.values():
+            if (
+                config.kind == SLACK
+                and config.arn != arn
+                and config.fields["SlackTeamId"] == team_id
+                and config.fields["SlackChannelId"] == channel_id
+            ):
+                raise ServiceError(
+                    "InvalidRequestException",
+                    f"Slack channel with ID {channel_id} in Slack team {team_id} has already been configured for "
+                    f"AWS account {self.account_id}.",
+                )
+
     def create_slack_channel_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
         team_id = params["SlackTeamId"]
         with self.lock:
@@ -176,6 +192,7 @@ class ChatbotBackend(BaseBackend):
                     f"The Slack workspace {team_id} is not authorized for AWS Chatbot in account {self.account_id}. "
                     "Authorize it once in the AWS Chatbot console (Configure new client > Slack), then retry.",
                 )
+            self._check_channel_free(team_id, params["SlackChannelId"])
             fields = {
                 "SlackTeamName": self.slack_workspaces[team_id],
                 "SlackTeamId": team_id,
@@ -193,6 +210,7 @@ class ChatbotBackend(BaseBackend):
     def update_slack_channel_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             config = self._get(params["ChatConfigurationArn"], SLACK)
+            self._check_channel_free(config.fields["SlackTeamId"], params["SlackChannelId"], config.arn)
             self._update_common(config, params)
             config.fields["SlackChannelId"] = params["SlackChannelId"]
             if "SlackChannelName" in params:

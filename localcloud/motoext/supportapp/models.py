@@ -8,10 +8,13 @@ Rules of the real service (API reference and quotas):
   that call is a ConflictException;
 - at most 5 workspaces and 20 channel configurations per account
   (ServiceQuotaExceededException);
-- a channel needs its workspace in the account and is unique per
-  (teamId, channelId) (ConflictException), and a workspace with channels
-  cannot be deleted (ConflictException);
-- notifyOnCaseSeverity high or all needs at least one notify flag.
+- a channel needs its workspace in the account to be created, updated or
+  deleted (ConflictException) and is unique per (teamId, channelId)
+  (ConflictException), and a workspace with channels cannot be deleted
+  (ConflictException);
+- notifyOnCaseSeverity high or all needs at least one notify flag; none
+  refuses a notify flag set true in the same request (ValidationException);
+- notify flags left out of a create are false.
 """
 
 from __future__ import annotations
@@ -119,7 +122,23 @@ class SupportAppBackend(BaseBackend):
 
     # -- channels ------------------------------------------------------------------------------
 
-    def _check_channel(self, config: dict[str, Any]) -> None:
+    def _check_workspace_added(self, team_id: str) -> None:
+        if team_id not in self.workspaces:
+            raise ServiceError(
+                "ConflictException",
+                f"Slack workspace {team_id} isn't configured in account {self.account_id}: add it first "
+                "(Support Center console, or RegisterSlackWorkspaceForOrganization in a member account)",
+            )
+
+    def _check_channel(self, config: dict[str, Any], request: dict[str, Any]) -> None:
+        # The API reference: with `none`, the notify flags given in the request must be null or false.
+        if request.get("notifyOnCaseSeverity") == "none":
+            set_true = [f for f in NOTIFY_FLAGS if request.get(f) is True]
+            if set_true:
+                raise ServiceError(
+                    "ValidationException",
+                    "notifyOnCaseSeverity 'none' needs " + ", ".join(set_true) + " to be false or left out",
+                )
         if config["notifyOnCaseSeverity"] in ("high", "all") and not any(config.get(f) for f in NOTIFY_FLAGS):
             raise ServiceError(
                 "ValidationException",
@@ -135,12 +154,7 @@ class SupportAppBackend(BaseBackend):
     def create_slack_channel_configuration(self, params: dict[str, Any]) -> None:
         team_id, channel_id = params["teamId"], params["channelId"]
         with self.lock:
-            if team_id not in self.workspaces:
-                raise ServiceError(
-                    "ConflictException",
-                    f"Slack workspace {team_id} isn't configured in account {self.account_id}: add it first "
-                    "(Support Center console, or RegisterSlackWorkspaceForOrganization in a member account)",
-                )
+            self._check_workspace_added(team_id)
             if (team_id, channel_id) in self.channels:
                 raise ServiceError("ConflictException", f"Slack channel {channel_id} of workspace {team_id} is already configured")
             if len(self.channels) >= MAX_CHANNELS:
@@ -148,9 +162,10 @@ class SupportAppBackend(BaseBackend):
                     "ServiceQuotaExceededException",
                     f"Account {self.account_id} already has the maximum of {MAX_CHANNELS} Slack channel configurations",
                 )
-            config = {"teamId": team_id, "channelId": channel_id}
+            # The API reference: notify flags left out of the request default to false.
+            config: dict[str, Any] = {"teamId": team_id, "channelId": channel_id, **{f: False for f in NOTIFY_FLAGS}}
             config.update({m: params[m] for m in CHANNEL_MEMBERS if m in params})
-            self._check_channel(config)
+            self._check_channel(config, params)
             config["sequence"] = next(_sequence)
             self.channels[(team_id, channel_id)] = config
 
@@ -165,15 +180,17 @@ class SupportAppBackend(BaseBackend):
 
     def update_slack_channel_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
+            self._check_workspace_added(params["teamId"])
             config = self._channel(params["teamId"], params["channelId"])
             updated = dict(config)
             updated.update({m: params[m] for m in CHANNEL_MEMBERS if m in params})
-            self._check_channel(updated)
+            self._check_channel(updated, params)
             config.update(updated)
             return _public(config)
 
     def delete_slack_channel_configuration(self, team_id: str, channel_id: str) -> None:
         with self.lock:
+            self._check_workspace_added(team_id)
             self._channel(team_id, channel_id)
             del self.channels[(team_id, channel_id)]
 
