@@ -17,7 +17,7 @@ fn slack(account: &str, name: &str) -> Value {
     json!({
         "ConfigurationName": name,
         "SlackWorkspaceId": cloud().seed["slack_team_id"],
-        "SlackChannelId": "C0GUARD1",
+        "SlackChannelId": unique_channel(),
         "IamRoleArn": seeded["chatbot_role_arn"],
         "SnsTopicArns": [],
         "LoggingLevel": "ERROR",

@@ -63,13 +63,14 @@ async fn chatbot_recording(account: &str, answers: &Answers) -> aws_sdk_chatbot:
     let config = cloud().sdk_config_for(account).await;
     aws_sdk_chatbot::Client::from_conf(
         aws_sdk_chatbot::config::Builder::from(&config)
+            .region(aws_config::Region::new("us-east-2"))
             .interceptor(answers.clone())
             .build(),
     )
 }
 
 async fn chatbot(account: &str) -> aws_sdk_chatbot::Client {
-    aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await)
+    cloud().chatbot(account).await
 }
 
 async fn describe(

@@ -22,7 +22,7 @@ fn properties(account: &str, name: &str) -> Value {
 }
 
 async fn chatbot(account: &str) -> aws_sdk_chatbot::Client {
-    aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await)
+    cloud().chatbot(account).await
 }
 
 async fn describe(
@@ -276,10 +276,33 @@ async fn retried_create_adopts_and_a_foreign_name_conflicts() {
     assert_eq!(first, second, "a retried Create adopts what the first made");
 
     let other_stack = Stack::new(account, TYPE);
-    let reason =
-        assert_failed(&send(&mut lambda, other_stack.create("Alerts", &props), direct).await);
+    let mut same_name = props.clone();
+    same_name["SlackChannelId"] = json!(unique_channel());
+    let reason = assert_failed(
+        &send(
+            &mut lambda,
+            other_stack.create("Alerts", &same_name),
+            direct,
+        )
+        .await,
+    );
     assert!(
         reason.contains("already exists") && reason.contains("choose another ConfigurationName"),
+        "{reason}"
+    );
+    let mut same_channel = props.clone();
+    same_channel["ConfigurationName"] = json!(unique("taken"));
+    let reason = assert_failed(
+        &send(
+            &mut lambda,
+            other_stack.create("Alerts", &same_channel),
+            direct,
+        )
+        .await,
+    );
+    assert!(
+        reason.contains("one configuration per Slack channel")
+            && reason.contains("choose another SlackChannelId"),
         "{reason}"
     );
     assert!(

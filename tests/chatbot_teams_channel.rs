@@ -28,7 +28,7 @@ fn properties(account: &str, name: &str) -> Value {
 }
 
 async fn chatbot(account: &str) -> aws_sdk_chatbot::Client {
-    aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await)
+    cloud().chatbot(account).await
 }
 
 async fn get(

@@ -14,7 +14,7 @@ fn valid(account: &str) -> Value {
     json!({
         "ConfigurationName": unique("contract"),
         "SlackWorkspaceId": cloud().seed["slack_team_id"],
-        "SlackChannelId": "C0CONTRACT",
+        "SlackChannelId": unique_channel(),
         "IamRoleArn": seeded["chatbot_role_arn"],
     })
 }
@@ -222,7 +222,7 @@ async fn the_deadline_answers_failed_in_time_and_leaves_nothing_untracked() {
         )
         .await,
     );
-    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await);
+    let chatbot = cloud().chatbot(account).await;
     let left = chatbot
         .describe_slack_channel_configurations()
         .send()

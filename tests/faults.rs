@@ -25,7 +25,7 @@ fn properties(cloud: &LocalCloud, account: &str, name: &str) -> Value {
     json!({
         "ConfigurationName": name,
         "SlackWorkspaceId": cloud.seed["slack_team_id"],
-        "SlackChannelId": "C0FAULTS1",
+        "SlackChannelId": unique_channel(),
         "IamRoleArn": seeded["chatbot_role_arn"],
         "SnsTopicArns": [seeded["topics"]["us-east-1"]],
         "LoggingLevel": "ERROR",
@@ -33,13 +33,18 @@ fn properties(cloud: &LocalCloud, account: &str, name: &str) -> Value {
     })
 }
 
-async fn chatbot_in(cloud: &LocalCloud, account: &str) -> aws_sdk_chatbot::Client {
-    aws_sdk_chatbot::Client::new(&cloud.sdk_config_for(account).await)
+/// The Slack channel of `properties`.
+fn channel_of(properties: &Value) -> String {
+    properties["SlackChannelId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The configurations named `name` in `account`, with their ARNs and channels.
 async fn configurations(cloud: &LocalCloud, account: &str, name: &str) -> Vec<(String, String)> {
-    chatbot_in(cloud, account)
+    cloud
+        .chatbot(account)
         .await
         .describe_slack_channel_configurations()
         .send()
@@ -307,7 +312,7 @@ async fn latency_past_the_deadline_on_update_and_delete_keeps_the_resource_track
             );
             assert_eq!(
                 configurations(&private, &account, &name).await,
-                [(arn.clone(), "C0FAULTS1".to_owned())]
+                [(arn.clone(), channel_of(&props))]
             );
         }
     }
@@ -372,7 +377,7 @@ async fn a_slow_response_url_is_waited_for_and_one_that_never_accepts_is_redeliv
     let redelivered = assert_success(&private.response(&key).await);
     assert_eq!(
         configurations(&private, &account, &unanswered).await,
-        [(redelivered.clone(), "C0FAULTS1".to_owned())],
+        [(redelivered.clone(), channel_of(&unanswered_props))],
         "one resource for the two deliveries"
     );
     for (logical, id, props) in [
@@ -534,7 +539,7 @@ async fn a_replacement_whose_old_resource_cannot_be_deleted() {
     assert_eq!(configurations(&private, &account, &old_name).await.len(), 1);
     assert_eq!(
         configurations(&private, &account, &new_name).await,
-        [(new_arn.clone(), "C0FAULTS1".to_owned())],
+        [(new_arn.clone(), channel_of(&new_props))],
         "the replacement stays, and stays tracked"
     );
 

@@ -16,7 +16,7 @@ fn org_channel(account: &str, suffix: &str, logging: &str) -> Value {
     json!({
         "ConfigurationName": format!("chatops-{account}-{suffix}"),
         "SlackWorkspaceId": cloud().seed["slack_team_id"],
-        "SlackChannelId": "C0ORGWIDE1",
+        "SlackChannelId": unique_channel(),
         "IamRoleArn": seeded["chatbot_role_arn"],
         "SnsTopicArns": [seeded["topics"]["us-east-1"]],
         "LoggingLevel": logging,
@@ -35,7 +35,7 @@ fn stack_set_instance(account: &str, stack_set: &str) -> Stack {
 }
 
 async fn configuration_names(account: &str) -> Vec<String> {
-    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await);
+    let chatbot = cloud().chatbot(account).await;
     let mut names = Vec::new();
     let mut pages = chatbot
         .describe_slack_channel_configurations()
@@ -54,7 +54,7 @@ async fn configuration_names(account: &str) -> Vec<String> {
 }
 
 async fn logging_level(account: &str, arn: &str) -> Option<String> {
-    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await);
+    let chatbot = cloud().chatbot(account).await;
     let output = chatbot
         .describe_slack_channel_configurations()
         .chat_configuration_arn(arn)

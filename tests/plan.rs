@@ -221,7 +221,7 @@ async fn a_deploy_then_a_plan_is_no_change_and_changes_behind_its_back_are_drift
     }
 
     // A change behind the template's back, in the first account only.
-    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(&first).await);
+    let chatbot = cloud().chatbot(&first).await;
     chatbot
         .update_slack_channel_configuration()
         .chat_configuration_arn(&arns[0])

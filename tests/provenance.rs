@@ -24,7 +24,7 @@ fn properties(account: &str, name: &str, channel: &str) -> Value {
 }
 
 async fn channel_of(account: &str, arn: &str) -> Option<String> {
-    let client = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await);
+    let client = cloud().chatbot(account).await;
     match client
         .describe_slack_channel_configurations()
         .chat_configuration_arn(arn)

@@ -282,7 +282,7 @@ async fn a_refused_replacement_rolls_back_to_the_configuration_it_had() {
     assert_settled_in(&client, &stack_id, "UPDATE_ROLLBACK_COMPLETE").await;
     let reasons = events(&client, &stack_id).await;
     assert!(reasons.contains("change SlackChannelId too"), "{reasons}");
-    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(&account).await);
+    let chatbot = cloud().chatbot(&account).await;
     let names: Vec<String> = chatbot
         .describe_slack_channel_configurations()
         .send()
@@ -385,7 +385,7 @@ async fn slack_channel_stack_set_in_two_accounts() {
         .to_owned();
     assert_operation_succeeded(&client, &name, &operation).await;
     for account in &accounts {
-        let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await);
+        let chatbot = cloud().chatbot(account).await;
         let names: Vec<String> = chatbot
             .describe_slack_channel_configurations()
             .send()

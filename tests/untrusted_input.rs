@@ -23,7 +23,7 @@ fn slack(account: &str, name: &str) -> Value {
     json!({
         "ConfigurationName": name,
         "SlackWorkspaceId": cloud().seed["slack_team_id"],
-        "SlackChannelId": "C0UNTRUSTED1",
+        "SlackChannelId": unique_channel(),
         "IamRoleArn": cloud().account(account)["chatbot_role_arn"],
         "LoggingLevel": "ERROR",
     })
@@ -132,7 +132,8 @@ async fn forged_response_urls_are_never_contacted_and_nothing_is_done() {
         !names.contains(&new_name),
         "a forged Create made {new_name}"
     );
-    let live = chatbot_in(account)
+    let live = cloud()
+        .chatbot(account)
         .await
         .describe_slack_channel_configurations()
         .chat_configuration_arn(&arn)
@@ -141,7 +142,7 @@ async fn forged_response_urls_are_never_contacted_and_nothing_is_done() {
         .unwrap();
     assert_eq!(
         live.slack_channel_configurations()[0].slack_channel_id(),
-        "C0UNTRUSTED1",
+        props["SlackChannelId"],
         "a forged Update moved the channel"
     );
     assert_eq!(

@@ -14,18 +14,19 @@ use crate::support::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn chatbot_answers_and_errors_are_typed() {
     let account = &cloud().members()[3];
-    let chatbot = aws_sdk_chatbot::Client::new(&cloud().sdk_config_for(account).await);
+    let chatbot = cloud().chatbot(account).await;
     let role = cloud().account(account)["chatbot_role_arn"]
         .as_str()
         .unwrap()
         .to_owned();
     let name = unique("wire");
+    let channel = unique_channel();
     let create = || {
         chatbot
             .create_slack_channel_configuration()
             .configuration_name(&name)
             .slack_team_id(cloud().seed["slack_team_id"].as_str().unwrap())
-            .slack_channel_id("C0WIRE1")
+            .slack_channel_id(&channel)
             .iam_role_arn(&role)
     };
 
@@ -40,7 +41,13 @@ async fn chatbot_answers_and_errors_are_typed() {
         format!("arn:aws:chatbot::{account}:chat-configuration/slack-channel/{name}")
     );
 
-    let conflict = create().send().await.unwrap_err().into_service_error();
+    // The same name on another channel: the name is taken.
+    let conflict = create()
+        .slack_channel_id(unique_channel())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(
         matches!(
             conflict,

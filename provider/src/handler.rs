@@ -15,7 +15,6 @@ use crate::accounts::Provider;
 use crate::error::Error;
 use crate::event::{self, Request, RequestKind};
 use crate::lifecycle::{self, Applied};
-use crate::provenance;
 use crate::resources;
 use crate::response;
 use crate::response_url::ResponseUrls;
@@ -128,7 +127,6 @@ pub async fn answer(
         Box::pin(async move {
             // Lets the end-to-end tests make the handler panic (`failpoints` builds only).
             fail::fail_point!("handler::dispatch");
-            provenance::verify(&provider, &request).await?;
             resources::dispatch(&provider, &request).await
         })
     };

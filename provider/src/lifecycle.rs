@@ -10,6 +10,7 @@ use crate::change::{self, Change};
 use crate::error::{Error, Result};
 use crate::event::{Request, RequestKind};
 use crate::properties::Owner;
+use crate::provenance;
 use crate::resources::{self, Resource};
 use crate::schema::TypeSchema;
 
@@ -43,9 +44,12 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
         .clone()
         .unwrap_or_default();
     check_where(&request.properties)?;
+    // Each kind judges what it can offline first, so that a bad request is
+    // refused without a single call; then CloudFormation must confirm it.
     match request.kind {
         RequestKind::Create => {
             let desired = parse_valid::<R>(&request.properties)?;
+            provenance::verify(provider, request).await?;
             let ctx = context_for(provider, &owner, &desired).await?;
             let physical_id = desired.create(&ctx, &owner).await?;
             Ok(applied(&desired, physical_id))
@@ -54,6 +58,7 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
             let desired = parse_valid::<R>(&request.properties)?;
             let old_raw = request.old_properties.clone().unwrap_or_else(|| json!({}));
             let change = decide::<R>(provider, &owner, &old_raw, &request.properties)?;
+            provenance::verify(provider, request).await?;
             match change {
                 Change::NoChange => Ok(applied(&desired, physical_id)),
                 Change::UpdateInPlace { .. } => {
@@ -90,6 +95,7 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
             }
         }
         RequestKind::Delete => {
+            provenance::verify(provider, request).await?;
             delete::<R>(provider, &owner, request, &physical_id).await?;
             Ok(Applied {
                 physical_id,

@@ -260,6 +260,17 @@ impl LocalCloud {
             .build()
     }
 
+    /// A Chatbot client acting in `account`, in us-east-2: the Chatbot API has
+    /// no us-east-1 endpoint, and its configurations are global.
+    pub async fn chatbot(&self, account: &str) -> aws_sdk_chatbot::Client {
+        let config = self.sdk_config_for(account).await;
+        aws_sdk_chatbot::Client::from_conf(
+            aws_sdk_chatbot::config::Builder::from(&config)
+                .region(aws_config::Region::new("us-east-2"))
+                .build(),
+        )
+    }
+
     /// An SDK configuration acting as the management account.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         let credentials =

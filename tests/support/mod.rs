@@ -283,19 +283,10 @@ pub async fn sessions_in(account: &str) -> Vec<String> {
         .collect()
 }
 
-/// An AWS Chatbot client acting in `account`, at a region that serves Chatbot.
-pub async fn chatbot_in(account: &str) -> aws_sdk_chatbot::Client {
-    let config = cloud().sdk_config_for(account).await;
-    aws_sdk_chatbot::Client::from_conf(
-        aws_sdk_chatbot::config::Builder::from(&config)
-            .region(aws_config::Region::new("us-east-2"))
-            .build(),
-    )
-}
-
 /// The names of the Slack channel configurations in `account`.
 pub async fn slack_configuration_names(account: &str) -> Vec<String> {
-    chatbot_in(account)
+    cloud()
+        .chatbot(account)
         .await
         .describe_slack_channel_configurations()
         .send()

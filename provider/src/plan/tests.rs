@@ -222,14 +222,16 @@ async fn accounts_plan() -> Plan {
         .managed_tags();
     }
 
-    // 5: the alerts channel was made under an older name; the on-call
-    // channel in another workspace under the same name.
+    // 5: the alerts channel was made under an older name, in an older Slack
+    // channel (a replacement needs a new channel too: one configuration per
+    // channel); the on-call channel in another workspace under the same name.
     let mut five = deploy(&template, "100000000005", &[]);
     let alerts = named(&mut five, "alerts");
     alerts.natural_key = "alerts-old-100000000005".into();
     alerts.physical_id = alerts.physical_id.replace("alerts-", "alerts-old-");
     edit(alerts, |p| {
-        p["ConfigurationName"] = json!("alerts-old-100000000005")
+        p["ConfigurationName"] = json!("alerts-old-100000000005");
+        p["SlackChannelId"] = json!("C0OLDALERTS")
     });
     edit(named(&mut five, "oncall"), |p| {
         p["SlackWorkspaceId"] = json!("T0OTHER99")

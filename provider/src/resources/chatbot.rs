@@ -77,7 +77,7 @@ where
     F: Future<Output = Result<()>>,
 {
     let name = props.natural_key();
-    let error = match created {
+    let (error, channel_taken) = match created {
         Ok(Some(arn)) => return Ok(arn),
         Ok(None) => {
             return Err(Error::Service {
@@ -86,12 +86,23 @@ where
                 message: "the response has no configuration ARN".into(),
             });
         }
-        Err(e) => Error::from_sdk("chatbot", operation, &format!("configuration {name}"), e),
+        Err(e) => {
+            let channel_taken = is_channel_taken(&e);
+            let error = Error::from_sdk("chatbot", operation, &format!("configuration {name}"), e);
+            (error, channel_taken)
+        }
     };
-    if !matches!(error, Error::Conflict(_)) {
+    if !channel_taken && !matches!(error, Error::Conflict(_)) {
         return Err(error);
     }
+    // A retried Create meets its own configuration as a taken name or a taken channel.
     let Some(arn) = super::find_owned(props, ctx, owner).await? else {
+        if channel_taken {
+            return Err(Error::Conflict(format!(
+                "{error}; AWS Chatbot allows one configuration per Slack channel in an account: choose \
+                 another SlackChannelId, or delete the configuration that uses this channel"
+            )));
+        }
         return Err(Error::Conflict(format!(
             "a chat configuration named {name:?} already exists in account {} and was not created by {} \
              of this stack; choose another ConfigurationName, or delete the existing configuration",
@@ -101,6 +112,16 @@ where
     };
     bring_up_to_date(arn.clone()).await?;
     Ok(arn)
+}
+
+/// AWS Chatbot's refusal of a second configuration for a Slack channel
+/// (InvalidRequestException "... has already been configured for AWS account
+/// ...", see localcloud/README.md for where that error was reported).
+fn is_channel_taken<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+    error.code() == Some("InvalidRequestException")
+        && error
+            .message()
+            .is_some_and(|m| m.contains("has already been configured"))
 }
 
 /// A live configuration as the plan and adoption see it: its tags (which
