@@ -296,6 +296,11 @@ impl Plan {
             }
             inputs = Inputs::new(template, deployed);
         }
+        // What a transform or macro may change is not in the plan: say so,
+        // on stderr so that --json output stays one document.
+        for (location, warning) in inputs.template.warnings() {
+            eprintln!("{}: warning: {location}: {warning}", inputs.template.source);
+        }
         inputs.concurrency = usize::from(self.concurrency);
         if targets_list.is_empty() {
             bail!(
