@@ -802,6 +802,7 @@ mod tests {
         const TYPE_NAME: &'static str = "Custom::TestWebhook";
         const CREATE_ONLY: &'static [&'static str] = &["Name"];
         const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl"];
+        const ATTRIBUTES: &'static [&'static str] = &[];
         const UNORDERED: &'static [&'static str] = &["SnsTopicArns"];
 
         fn common(&self) -> &CommonProperties {

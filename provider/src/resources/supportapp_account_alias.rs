@@ -32,6 +32,8 @@ pub struct AccountAlias {
 impl Resource for AccountAlias {
     const TYPE_NAME: &'static str = "Custom::SupportAppAccountAlias";
     const CREATE_ONLY: &'static [&'static str] = &[];
+    const ATTRIBUTES: &'static [&'static str] =
+        &["AccountAlias", "AccountId", "AccountAliasResourceId"];
 
     fn common(&self) -> &CommonProperties {
         &self.common
@@ -45,6 +47,12 @@ impl Resource for AccountAlias {
         BTreeMap::from([
             ("AccountAlias".to_owned(), self.account_alias.clone()),
             ("AccountId".to_owned(), physical_id.to_owned()),
+            // As AWS::SupportApp::AccountAlias gives it: `AccountAlias_for_`
+            // and the account id (CloudFormation resource reference, Return values).
+            (
+                "AccountAliasResourceId".to_owned(),
+                format!("AccountAlias_for_{physical_id}"),
+            ),
         ])
     }
 
@@ -186,5 +194,9 @@ mod tests {
             common: CommonProperties::default(),
         };
         assert_eq!(alias.data("100000000001")["AccountId"], "100000000001");
+        assert_eq!(
+            alias.data("100000000001")["AccountAliasResourceId"],
+            "AccountAlias_for_100000000001"
+        );
     }
 }
