@@ -572,6 +572,13 @@ fn validate_and_plan_read_templates_as_cloudformation_does() {
     );
     let output = chatops_offline(&["validate", &bogus.display().to_string()]);
     assert_eq!(output.status.code(), Some(1), "{}", described(&output));
+    let planned = chatops(&["plan", &bogus.display().to_string(), "--accounts", account]);
+    assert_eq!(planned.status.code(), Some(1), "{}", described(&planned));
+    assert!(
+        described(&planned).contains("Outputs/Channel/Value: Fn::GetAtt AlertsChannel.Bogus"),
+        "{}",
+        described(&planned)
+    );
     assert!(
         stdout(&output).contains(
             "Outputs/Channel/Value: Fn::GetAtt AlertsChannel.Bogus: Custom::ChatbotSlackChannel has no \

@@ -182,7 +182,7 @@ pub fn validate(template: &Template, resolver: &Resolver<'_>) -> Validation {
 /// `Fn::GetAtt` (and `${Resource.Attribute}` in `Fn::Sub`) of an attribute
 /// that a resource of this provider's types does not have, anywhere in the
 /// template (other resources and Outputs included).
-fn attribute_findings(template: &Template) -> Vec<Finding> {
+pub fn attribute_findings(template: &Template) -> Vec<Finding> {
     let types = template.resource_types();
     let mut findings = Vec::new();
     let mut check = |target: &str, path: &str| {
