@@ -19,7 +19,6 @@
 //! scalar under one of them is a string.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde_json::{Map, Number, Value};
@@ -30,7 +29,6 @@ use crate::error::{Error, Result};
 pub fn parse(text: &str, source: &str) -> Result<Value> {
     let mut reader = Reader {
         parser: Parser::new_from_str(text),
-        anchors: HashMap::new(),
         source,
     };
     let mut document = None;
@@ -51,7 +49,6 @@ pub fn parse(text: &str, source: &str) -> Result<Value> {
 
 struct Reader<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    anchors: HashMap<usize, Value>,
     source: &'a str,
 }
 
@@ -93,20 +90,20 @@ impl<'a> Reader<'a> {
 
     /// The value that starts with `event`, read to its end.
     fn node(&mut self, event: Event<'a>, span: Span, path: &str) -> Result<Value> {
-        let (value, anchor) = match event {
-            Event::Alias(id) => {
-                return self.anchors.get(&id).cloned().ok_or_else(|| {
-                    self.invalid(&span, path, "an alias names no anchor before it")
-                });
-            }
-            Event::Scalar(text, style, anchor, tag) => {
-                let value = match tag {
-                    Some(tag) => self.tagged_scalar(&tag, text, &span, path)?,
-                    None => resolve(&text, style, |problem| self.invalid(&span, path, problem))?,
-                };
-                (value, anchor)
-            }
-            Event::SequenceStart(anchor, tag) => {
+        match event {
+            // CloudFormation refuses YAML aliases (as cfn-lint notes in
+            // cfnlint/decode/cfn_yaml.py); refusing them also keeps a template
+            // of nested aliases from growing without bound here.
+            Event::Alias(_) => Err(self.invalid(
+                &span,
+                path,
+                "YAML aliases (*name) are not supported by CloudFormation; repeat the value instead",
+            )),
+            Event::Scalar(text, style, _, tag) => match tag {
+                Some(tag) => self.tagged_scalar(&tag, text, &span, path),
+                None => resolve(&text, style, |problem| self.invalid(&span, path, problem)),
+            },
+            Event::SequenceStart(_, tag) => {
                 let mut items = Vec::new();
                 loop {
                     let (event, span) = self.next_required(path)?;
@@ -116,9 +113,9 @@ impl<'a> Reader<'a> {
                     let item_path = format!("{path}/{}", items.len());
                     items.push(self.node(event, span, &item_path)?);
                 }
-                (self.tagged(tag, Value::Array(items), &span, path)?, anchor)
+                self.tagged(tag, Value::Array(items), &span, path)
             }
-            Event::MappingStart(anchor, tag) => {
+            Event::MappingStart(_, tag) => {
                 let mut map = Map::new();
                 loop {
                     let (event, key_span) = self.next_required(path)?;
@@ -148,14 +145,10 @@ impl<'a> Reader<'a> {
                         ));
                     }
                 }
-                (self.tagged(tag, Value::Object(map), &span, path)?, anchor)
+                self.tagged(tag, Value::Object(map), &span, path)
             }
-            _ => return Err(self.invalid(&span, path, "unexpected YAML structure")),
-        };
-        if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            _ => Err(self.invalid(&span, path, "unexpected YAML structure")),
         }
-        Ok(value)
     }
 
     /// A scalar with a tag: a short-form function (`!Ref Name`) holds its
@@ -490,6 +483,10 @@ Ref: !Ref No
             err.contains("appears twice") && err.contains("line 2"),
             "{err}"
         );
+        let err = parse("A: &a [1]\nB: *a\n", "t.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("aliases") && err.contains("line 2"), "{err}");
         let err = parse("A: !!binary aGVsbG8=\n", "t.yaml")
             .unwrap_err()
             .to_string();
