@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 /// Parses YAML `text`; `source` names the file in errors.
 pub fn parse(text: &str, source: &str) -> Result<Value> {
     let mut reader = Reader {
+        depth: 0,
         parser: Parser::new_from_str(text),
         source,
     };
@@ -47,7 +48,12 @@ pub fn parse(text: &str, source: &str) -> Result<Value> {
     Ok(document.unwrap_or(Value::Null))
 }
 
+/// How deep mappings and sequences may nest: far more than a template needs,
+/// few enough that reading never exhausts the stack.
+const MAX_DEPTH: usize = 128;
+
 struct Reader<'a> {
+    depth: usize,
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     source: &'a str,
 }
@@ -90,6 +96,21 @@ impl<'a> Reader<'a> {
 
     /// The value that starts with `event`, read to its end.
     fn node(&mut self, event: Event<'a>, span: Span, path: &str) -> Result<Value> {
+        let nests = matches!(event, Event::SequenceStart(..) | Event::MappingStart(..));
+        if nests && self.depth >= MAX_DEPTH {
+            return Err(self.invalid(
+                &span,
+                path,
+                &format!("mappings and sequences nest more than {MAX_DEPTH} deep"),
+            ));
+        }
+        self.depth += usize::from(nests);
+        let value = self.read(event, span, path);
+        self.depth -= usize::from(nests);
+        value
+    }
+
+    fn read(&mut self, event: Event<'a>, span: Span, path: &str) -> Result<Value> {
         match event {
             // CloudFormation refuses YAML aliases (as cfn-lint notes in
             // cfnlint/decode/cfn_yaml.py); refusing them also keeps a template
@@ -487,6 +508,9 @@ Ref: !Ref No
             .unwrap_err()
             .to_string();
         assert!(err.contains("aliases") && err.contains("line 2"), "{err}");
+        let deep = format!("A: {}{}\n", "[".repeat(200), "]".repeat(200));
+        let err = parse(&deep, "t.yaml").unwrap_err().to_string();
+        assert!(err.contains("nest more than 128 deep"), "{err}");
         let err = parse("A: !!binary aGVsbG8=\n", "t.yaml")
             .unwrap_err()
             .to_string();
