@@ -73,6 +73,18 @@ async fn a_member_before_the_management_account_fails_clearly_then_succeeds() {
         .send(member_stack.update("Workspace", &format!("{member}:T0ORDER1"), &bumped, &props))
         .await;
     assert_eq!(assert_success(&updated), format!("{member}:T0ORDER1"));
+    // Removing the optional VersionId registers again and leaves the
+    // workspace in the account, as without it from the start.
+    let removed = support
+        .send(member_stack.update("Workspace", &format!("{member}:T0ORDER1"), &props, &bumped))
+        .await;
+    assert_eq!(assert_success(&removed), format!("{member}:T0ORDER1"));
+    assert!(
+        support
+            .workspaces(&member)
+            .await
+            .contains(&"T0ORDER1".to_owned())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
