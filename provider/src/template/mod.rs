@@ -559,6 +559,33 @@ mod tests {
     }
 
     #[test]
+    fn resources_a_transform_makes_are_known_after_apply() {
+        let text = "Resources:\n  A:\n    Type: Custom::X\n    Properties:\n      Role: !GetAtt FnRole.Arn\n      Api: !Ref ApiStage\n";
+        let plain = Template::parse(text, "t.yaml").unwrap();
+        let pseudo = Pseudo::unnamed("100000000001", "us-east-1");
+        let options = ResolveOptions::default();
+        let resolver = plain
+            .resolver(pseudo.clone(), &BTreeMap::new(), options.clone())
+            .unwrap();
+        assert!(
+            resolver.resource("A").is_err(),
+            "FnRole is not in a plain template"
+        );
+        let sam =
+            Template::parse(&format!("Transform: {SAM_TRANSFORM}\n{text}"), "t.yaml").unwrap();
+        let resolver = sam.resolver(pseudo, &BTreeMap::new(), options).unwrap();
+        let resolved = resolver.resource("A").unwrap().unwrap();
+        assert_eq!(
+            unknown_origin(&resolved.properties["Role"]),
+            Some("FnRole.Arn")
+        );
+        assert_eq!(
+            unknown_origin(&resolved.properties["Api"]),
+            Some("ApiStage")
+        );
+    }
+
+    #[test]
     fn unknown_markers_are_found_and_replaced() {
         let value = json!({"A": [1, unknown("R.Arn", false)], "B": {"C": unknown("R", true)}});
         assert!(contains_unknown(&value));
