@@ -2,10 +2,11 @@
 //! CloudFormation reads it.
 //!
 //! CloudFormation reads YAML 1.1 ("AWS CloudFormation supports the YAML
-//! Version 1.1 specification", AWS CloudFormation User Guide, Template
-//! formats), so an unquoted `No`, `off` or `Yes` is a boolean, `0x1F` and
-//! `0o17`-style `017` are integers, `1_000` is 1000 and `~` is null, while the
-//! quoted `"No"` stays a string. The resolution rules here are those of the
+//! Version 1.1 specification with a few exceptions": no binary, omap, pairs,
+//! set or timestamp tags, no aliases, no hash merges; AWS CloudFormation User
+//! Guide, Template formats), so an unquoted `No`, `off` or `Yes` is a
+//! boolean, `0x1F` and `017` (octal) are integers, `1_000` is 1000 and `~` is
+//! null, while the quoted `"No"` stays a string. The resolution rules here are those of the
 //! YAML 1.1 type repository (yaml.org/type/bool.html, int.html, float.html,
 //! null.html) as PyYAML's resolver implements them, which is how cfn-lint
 //! (cfnlint/decode/cfn_yaml.py) and the AWS CLI's template reader
@@ -112,9 +113,9 @@ impl<'a> Reader<'a> {
 
     fn read(&mut self, event: Event<'a>, span: Span, path: &str) -> Result<Value> {
         match event {
-            // CloudFormation refuses YAML aliases (as cfn-lint notes in
-            // cfnlint/decode/cfn_yaml.py); refusing them also keeps a template
-            // of nested aliases from growing without bound here.
+            // CloudFormation refuses YAML aliases (see above); refusing them
+            // also keeps a template of nested aliases from growing without
+            // bound here.
             Event::Alias(_) => Err(self.invalid(
                 &span,
                 path,
@@ -156,6 +157,13 @@ impl<'a> Reader<'a> {
                             ));
                         }
                     };
+                    if key == "<<" {
+                        return Err(self.invalid(
+                            &key_span,
+                            path,
+                            "hash merges (<<) are not supported by CloudFormation; write the keys out",
+                        ));
+                    }
                     let (event, value_span) = self.next_required(path)?;
                     let value = self.node(event, value_span, &join(path, &key))?;
                     if map.insert(key.clone(), value).is_some() {
@@ -511,6 +519,10 @@ Ref: !Ref No
         let deep = format!("A: {}{}\n", "[".repeat(200), "]".repeat(200));
         let err = parse(&deep, "t.yaml").unwrap_err().to_string();
         assert!(err.contains("nest more than 128 deep"), "{err}");
+        let err = parse("A: {<<: {B: 1}}\n", "t.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hash merges"), "{err}");
         let err = parse("A: !!binary aGVsbG8=\n", "t.yaml")
             .unwrap_err()
             .to_string();
