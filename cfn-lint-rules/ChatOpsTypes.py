@@ -121,6 +121,8 @@ class ChatOpsProperties(CloudFormationLintRule):
             schema = SCHEMAS.get(resource.get("Type"))
             if schema is None:
                 continue
+            if _is_intrinsic(resource.get("Properties")):
+                continue
             properties = dict(resource.get("Properties") or {})
             if "ServiceToken" not in properties:
                 matches.append(RuleMatch(["Resources", logical_id, "Properties"], "ServiceToken is required for every custom resource"))
