@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::supportapp::{self, MAX_WORKSPACES};
 use super::{LiveResource, Resource};
-use crate::accounts::AccountContext;
+use crate::accounts::{AccountContext, StackArn};
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner};
 
@@ -71,9 +71,14 @@ impl Resource for SlackWorkspace {
     // `TeamId: !Ref Workspace` works. Workspaces made before that keep their
     // `ACCOUNT:TEAM` id: an Update keeps the id it is given (a new one would
     // make CloudFormation delete the old one), and Delete reads either form.
-    async fn create(&self, ctx: &AccountContext, _owner: &Owner) -> Result<String> {
+    async fn create(&self, ctx: &AccountContext, owner: &Owner) -> Result<String> {
         self.register(ctx).await?;
-        Ok(self.team_id.clone())
+        let stack_account = StackArn::parse(&owner.stack_id)?.account_id;
+        Ok(physical_id_for(
+            &self.team_id,
+            ctx.account_id(),
+            &stack_account,
+        ))
     }
 
     async fn update(
@@ -194,6 +199,18 @@ impl SlackWorkspace {
     }
 }
 
+/// The physical id of workspace `team_id` in `account`: the TeamId in the
+/// stack's own account (what the native type's `Ref` gives); `ACCOUNT:TEAM`
+/// when AccountId names another one, so that moving a workspace to another
+/// account answers a new id and CloudFormation deletes the old registration.
+fn physical_id_for(team_id: &str, account: &str, stack_account: &str) -> String {
+    if account == stack_account {
+        team_id.to_owned()
+    } else {
+        supportapp::join_id(account, &[team_id])
+    }
+}
+
 /// The team of a workspace id: the TeamId itself, or `ACCOUNT:TEAM` as
 /// workspaces made by earlier versions have it.
 fn team_of(physical_id: &str) -> Option<&str> {
@@ -246,6 +263,17 @@ mod tests {
         assert!(err.starts_with("invalid property TeamId:"), "{err}");
         let err = schema.validate(&json!({})).unwrap_err().to_string();
         assert!(err.contains("TeamId: is required"), "{err}");
+    }
+
+    #[test]
+    fn a_workspace_in_another_account_than_the_stacks_has_its_account_in_the_id() {
+        assert_eq!(
+            physical_id_for("T0CHATOPS1", "100000000001", "100000000001"),
+            "T0CHATOPS1"
+        );
+        let elsewhere = physical_id_for("T0CHATOPS1", "100000000002", "100000000001");
+        assert_eq!(elsewhere, "100000000002:T0CHATOPS1");
+        assert_eq!(team_of(&elsewhere), Some("T0CHATOPS1"));
     }
 
     #[test]
