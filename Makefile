@@ -25,7 +25,7 @@ build:
 demo: setup build
 	$(PYTHON) -u scripts/demo.py --binary target/debug/chatops
 
-## Every test: formatting, lints, Rust unit and end-to-end tests, the local cloud's suite, cfn-lint.
+## Every test: formatting, lints, Rust unit and end-to-end tests, the local cloud's suite, cfn-lint and its rules.
 ## Tests build with the `failpoints` feature, so that they can provoke what no input can (a panic).
 test: setup lint test-rust test-localcloud lint-templates
 
@@ -39,8 +39,10 @@ test-rust:
 test-localcloud: setup
 	$(PYTHON) -m pytest -q localcloud/tests
 
+## cfn-lint with the provider's rules (cfn-lint-rules/), and the tests of those rules.
 lint-templates: setup
-	$(VENV)/bin/cfn-lint cfn-templates/*.yaml examples/*.yaml
+	$(VENV)/bin/cfn-lint --append-rules cfn-lint-rules -- cfn-templates/*.yaml examples/*.yaml
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/cfnlint
 
 ## The fuzzed request path at length (make test runs it briefly).
 fuzz:

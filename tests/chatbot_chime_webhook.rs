@@ -354,6 +354,13 @@ async fn the_webhook_url_never_leaks() {
         plan_text.contains(&name),
         "the plan shows the webhook:\n{plan_text}"
     );
+    // WebhookDescription is sensitive in the chatbot API model: never shown.
+    for description in ["a new description", "on-call room"] {
+        assert!(
+            !plan_text.contains(description) && !plan_json.contains(description),
+            "the plan shows the description:\n{plan_text}"
+        );
+    }
 
     keep("plan", plan_text);
     keep("plan --json", plan_json);
@@ -427,7 +434,7 @@ fn plan_with_secret(
                     "WebhookUrl": {"Ref": "WebhookUrl"},
                     "IamRoleArn": properties["IamRoleArn"],
                     "SnsTopicArns": properties["SnsTopicArns"],
-                    "LoggingLevel": "ERROR",
+                    "LoggingLevel": "INFO",
                     "Tags": properties["Tags"],
                 }
             }
@@ -477,4 +484,47 @@ fn chatops(args: &[&str]) -> String {
         "chatops {args:?} failed: {text}"
     );
     text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_optional_properties_restores_the_defaults_and_topics_are_required() {
+    let account = &cloud().members()[4];
+    let stack = Stack::new(account, TYPE);
+    let mut lambda = provider_lambda(&[]);
+    let client = chatbot(account).await;
+    let props = properties(account, &unique("chime-defaults"), &webhook_url("t0ken-d"));
+
+    // CreateChimeWebhookConfiguration requires SnsTopicArns: so does the type.
+    let mut no_topics = props.clone();
+    no_topics.as_object_mut().unwrap().remove("SnsTopicArns");
+    let reason = assert_failed(&send(&mut lambda, stack.create("Hook", &no_topics), direct).await);
+    assert!(reason.contains("SnsTopicArns: is required"), "{reason}");
+
+    let arn = assert_success(&send(&mut lambda, stack.create("Hook", &props), direct).await);
+    let mut minimal = props.clone();
+    for name in ["LoggingLevel", "Tags"] {
+        minimal.as_object_mut().unwrap().remove(name);
+    }
+    assert_success(
+        &send(
+            &mut lambda,
+            stack.update("Hook", &arn, &minimal, &props),
+            direct,
+        )
+        .await,
+    );
+    let live = describe(&client, &arn).await.expect("updated webhook");
+    assert_eq!(live.logging_level(), Some("NONE"));
+    let tags = client
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tags()
+            .iter()
+            .all(|t| t.tag_key().starts_with("chatops:"))
+    );
+    assert_success(&send(&mut lambda, stack.delete("Hook", &arn, &minimal), direct).await);
 }

@@ -368,3 +368,152 @@ async fn missing_role_and_topic_are_named() {
         "{reason}"
     );
 }
+
+/// A custom action made in `account`, as a user makes one (CreateCustomAction).
+pub(crate) async fn custom_action(account: &str) -> String {
+    chatbot(account)
+        .await
+        .create_custom_action()
+        .action_name(unique("action"))
+        .definition(
+            aws_sdk_chatbot::types::CustomActionDefinition::builder()
+                .command_text("cloudwatch describe-alarms")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("creating a custom action")
+        .custom_action_arn()
+        .to_owned()
+}
+
+/// The custom actions associated with configuration `arn`.
+pub(crate) async fn associations(account: &str, arn: &str) -> Vec<String> {
+    chatbot(account)
+        .await
+        .list_associations()
+        .chat_configuration(arn)
+        .send()
+        .await
+        .expect("listing associations")
+        .associations()
+        .iter()
+        .map(|a| a.resource().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_actions_and_removing_optional_properties_restores_the_defaults() {
+    let account = &cloud().members()[2];
+    let stack = Stack::new(account, TYPE);
+    let mut lambda = provider_lambda(&[]);
+    let first = custom_action(account).await;
+    let second = custom_action(account).await;
+    let mut props = properties(account, &unique("defaults"));
+    props["GuardrailPolicies"] = json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+    props["UserRoleRequired"] = json!("true");
+    props["CustomizationResourceArns"] = json!([first]);
+    let arn = assert_success(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
+    assert_eq!(
+        associations(account, &arn).await,
+        std::slice::from_ref(&first)
+    );
+
+    let mut swapped = props.clone();
+    swapped["CustomizationResourceArns"] = json!([second]);
+    assert_success(
+        &send(
+            &mut lambda,
+            stack.update("Alerts", &arn, &swapped, &props),
+            direct,
+        )
+        .await,
+    );
+    assert_eq!(
+        associations(account, &arn).await,
+        std::slice::from_ref(&second)
+    );
+
+    // Every optional property removed: the live configuration has the
+    // service's defaults again, not the old values.
+    let mut minimal = swapped.clone();
+    for name in [
+        "SnsTopicArns",
+        "LoggingLevel",
+        "GuardrailPolicies",
+        "UserRoleRequired",
+        "CustomizationResourceArns",
+        "Tags",
+    ] {
+        minimal.as_object_mut().unwrap().remove(name);
+    }
+    assert_success(
+        &send(
+            &mut lambda,
+            stack.update("Alerts", &arn, &minimal, &swapped),
+            direct,
+        )
+        .await,
+    );
+    let live = describe(account, &arn).await.expect("updated");
+    assert_eq!(live.logging_level(), Some("NONE"));
+    assert_eq!(
+        live.guardrail_policy_arns(),
+        ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    );
+    assert_eq!(live.user_authorization_required(), Some(false));
+    assert!(live.sns_topic_arns().is_empty());
+    assert!(associations(account, &arn).await.is_empty());
+    let tags = chatbot(account)
+        .await
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tags()
+            .iter()
+            .all(|t| t.tag_key().starts_with("chatops:"))
+    );
+
+    // A custom action that does not exist is refused with what to do.
+    let mut missing = minimal.clone();
+    missing["CustomizationResourceArns"] = json!([format!(
+        "arn:aws:chatbot::{account}:custom-action/no-such-action"
+    )]);
+    let reason = assert_failed(
+        &send(
+            &mut lambda,
+            stack.update("Alerts", &arn, &missing, &minimal),
+            direct,
+        )
+        .await,
+    );
+    assert!(
+        reason.starts_with("invalid property CustomizationResourceArns:")
+            && reason.contains("create-custom-action"),
+        "{reason}"
+    );
+    assert_success(&send(&mut lambda, stack.delete("Alerts", &arn, &minimal), direct).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_role_guardrails_are_refused_as_the_api_refuses_them() {
+    let account = &cloud().members()[2];
+    let stack = Stack::new(account, TYPE);
+    let mut lambda = provider_lambda(&[]);
+    let mut props = properties(account, &unique("service-role"));
+    props["GuardrailPolicies"] = json!([
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/aws-service-role/AWSSupportServiceRolePolicy"
+    ]);
+    let reason = assert_failed(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
+    assert!(
+        reason.starts_with("invalid property GuardrailPolicies/1:")
+            && reason.contains("aws-service-role/")
+            && reason.contains("refuses"),
+        "{reason}"
+    );
+}

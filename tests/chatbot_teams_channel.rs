@@ -235,3 +235,52 @@ async fn a_team_not_configured_in_the_console_is_refused_with_what_to_do() {
         "{reason}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_actions_and_removing_optional_properties_restores_the_defaults() {
+    use crate::chatbot_slack_channel::{associations, custom_action};
+    let account = &cloud().members()[3];
+    let stack = Stack::new(account, TYPE);
+    let mut lambda = provider_lambda(&[]);
+    let action = custom_action(account).await;
+    let mut props = properties(account, &unique("teams-defaults"));
+    props["CustomizationResourceArns"] = json!([action]);
+    let arn = assert_success(&send(&mut lambda, stack.create("Teams", &props), direct).await);
+    assert_eq!(
+        associations(account, &arn).await,
+        std::slice::from_ref(&action)
+    );
+    let live = get(account, &arn).await.expect("created");
+    assert_eq!(live.logging_level(), Some("ERROR"));
+    assert_eq!(live.user_authorization_required(), Some(true));
+
+    let mut minimal = props.clone();
+    for name in [
+        "SnsTopicArns",
+        "LoggingLevel",
+        "GuardrailPolicies",
+        "UserRoleRequired",
+        "CustomizationResourceArns",
+        "Tags",
+    ] {
+        minimal.as_object_mut().unwrap().remove(name);
+    }
+    assert_success(
+        &send(
+            &mut lambda,
+            stack.update("Teams", &arn, &minimal, &props),
+            direct,
+        )
+        .await,
+    );
+    let live = get(account, &arn).await.expect("updated");
+    assert_eq!(live.logging_level(), Some("NONE"));
+    assert_eq!(
+        live.guardrail_policy_arns(),
+        ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    );
+    assert_eq!(live.user_authorization_required(), Some(false));
+    assert!(live.sns_topic_arns().is_empty());
+    assert!(associations(account, &arn).await.is_empty());
+    assert_success(&send(&mut lambda, stack.delete("Teams", &arn, &minimal), direct).await);
+}

@@ -506,6 +506,109 @@ fn validate_checks_the_example_stack_and_names_bad_properties() {
     );
 }
 
+/// Templates as CloudFormation reads them: YAML 1.1 booleans, SAM's
+/// transform (which leaves Custom:: resources alone) and other transforms
+/// reported with what they may change; GetAtt names checked per type.
+#[test]
+fn validate_and_plan_read_templates_as_cloudformation_does() {
+    let account = &cloud().members()[0];
+    let sam = write_template(
+        "sam.yaml",
+        &TEMPLATE
+            .replace("UserRoleRequired: false", "UserRoleRequired: No")
+            .replace(
+                "AWSTemplateFormatVersion: \"2010-09-09\"",
+                "AWSTemplateFormatVersion: 2010-09-09\nTransform: AWS::Serverless-2016-10-31",
+            ),
+    );
+    let output = chatops_offline(&["validate", &sam.display().to_string()]);
+    assert_eq!(output.status.code(), Some(0), "{}", described(&output));
+    assert!(
+        !stdout(&output).contains("warning"),
+        "{}",
+        described(&output)
+    );
+    let output = chatops(&[
+        "plan",
+        &sam.display().to_string(),
+        "--accounts",
+        account,
+        "--stack-name",
+        &unique("sam"),
+        "--json",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", described(&output));
+    let plan = plan_json(&output);
+    let channel = resource(&plan, account, "AlertsChannel");
+    assert_eq!(channel["action"], "create", "{}", described(&output));
+    assert_eq!(channel["problem"], Value::Null, "{}", described(&output));
+    let flag = channel["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["property"] == "UserRoleRequired")
+        .unwrap_or_else(|| panic!("{}", described(&output)));
+    assert_eq!(flag["after"], json!(false), "{}", described(&output));
+
+    let include = write_template(
+        "include.yaml",
+        &TEMPLATE.replace(
+            "AWSTemplateFormatVersion: \"2010-09-09\"",
+            "AWSTemplateFormatVersion: \"2010-09-09\"\nTransform:\n  - Name: AWS::Include\n    Parameters: {Location: s3://bucket/snippet.yaml}",
+        ),
+    );
+    let output = chatops_offline(&["validate", &include.display().to_string()]);
+    assert_eq!(output.status.code(), Some(0), "{}", described(&output));
+    assert!(
+        stdout(&output).contains("warning: Transform: AWS::Include: AWS::Include inserts"),
+        "{}",
+        described(&output)
+    );
+
+    let bogus = write_template(
+        "bogus.yaml",
+        &(TEMPLATE.to_owned() + "Outputs:\n  Channel:\n    Value: !GetAtt AlertsChannel.Bogus\n"),
+    );
+    let output = chatops_offline(&["validate", &bogus.display().to_string()]);
+    assert_eq!(output.status.code(), Some(1), "{}", described(&output));
+    let planned = chatops(&["plan", &bogus.display().to_string(), "--accounts", account]);
+    assert_eq!(planned.status.code(), Some(1), "{}", described(&planned));
+    assert!(
+        described(&planned).contains("Outputs/Channel/Value: Fn::GetAtt AlertsChannel.Bogus"),
+        "{}",
+        described(&planned)
+    );
+    assert!(
+        stdout(&output).contains(
+            "Outputs/Channel/Value: Fn::GetAtt AlertsChannel.Bogus: Custom::ChatbotSlackChannel has no \
+             attribute \"Bogus\"; Fn::GetAtt can read Arn, ConfigurationName"
+        ),
+        "{}",
+        described(&output)
+    );
+    let in_properties = write_template(
+        "bogus-ref.yaml",
+        &(TEMPLATE.to_owned()
+            + "  Other:\n    Type: Custom::ChatbotSlackChannel\n    Properties:\n      \
+               ServiceToken: !Ref ServiceToken\n      ConfigurationName: !GetAtt AlertsChannel.Name\n      \
+               SlackWorkspaceId: T0CHATOPS1\n      SlackChannelId: C0OTHER1\n      \
+               IamRoleArn: !GetAtt AlertsChannel.Arn\n"),
+    );
+    let output = chatops(&[
+        "plan",
+        &in_properties.display().to_string(),
+        "--accounts",
+        account,
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", described(&output));
+    assert!(
+        described(&output).contains("has no attribute \"Name\""),
+        "{}",
+        described(&output)
+    );
+}
+
 /// A StackSet whose current template has no custom resource yet, with
 /// instances in two accounts whose overrides differ: planning the next
 /// template reads the StackSet, its instances and their overrides, and

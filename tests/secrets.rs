@@ -89,6 +89,8 @@ fn secret_value(type_name: &str, property: &str, canary: &str) -> Value {
             "https://hooks.chime.aws/incomingwebhooks/{}?token={canary}",
             unique("hook")
         )),
+        // Sensitive in the chatbot API model (ChimeWebhookDescription).
+        ("Custom::ChatbotChimeWebhook", "WebhookDescription") => json!(format!("room {canary}")),
         _ => panic!("add how to make a valid {property} of {type_name} to tests/secrets.rs"),
     }
 }
@@ -97,6 +99,8 @@ fn secret_value(type_name: &str, property: &str, canary: &str) -> Value {
 fn malformed_secret(property: &str, canary: &str) -> Value {
     match property {
         "WebhookUrl" => json!(format!("https://hooks.example.com/webhook?token={canary}")),
+        // Longer than the 255 characters the API allows.
+        "WebhookDescription" => json!(format!("{}{canary}", "x".repeat(256))),
         _ => json!(format!("not valid {canary}")),
     }
 }

@@ -33,7 +33,12 @@ async fn account_alias_create_update_conflict_and_delete() {
     assert_eq!(assert_success(&created), account);
     assert_eq!(
         created["Data"],
-        json!({"AccountAlias": "payments prod", "AccountId": account})
+        json!({
+            "AccountAlias": "payments prod",
+            "AccountId": account,
+            // As AWS::SupportApp::AccountAlias gives it.
+            "AccountAliasResourceId": format!("AccountAlias_for_{account}"),
+        })
     );
     assert_eq!(alias(&client).await.as_deref(), Some("payments prod"));
     // A retried Create finds its own alias.

@@ -91,6 +91,38 @@ async fn create_update_replace_and_delete() {
     assert_eq!(live.notify_on_resolve_case(), Some(false));
     assert_eq!(live.notify_on_add_correspondence_to_case(), Some(true));
 
+    // Removing every optional property restores the service's defaults: no
+    // notification flag on (severity none); ChannelName, which the API cannot
+    // clear, keeps its last value.
+    let minimal = json!({
+        "TeamId": "T0CHATOPS1",
+        "ChannelId": "C0CASES1",
+        "ChannelRoleArn": props["ChannelRoleArn"],
+        "NotifyOnCaseSeverity": "none",
+    });
+    assert_eq!(
+        assert_success(
+            &support
+                .send(stack.update("Cases", &id, &minimal, &changed))
+                .await
+        ),
+        id
+    );
+    let live = find(&support, &account, "C0CASES1").await.expect("updated");
+    assert_eq!(
+        live.notify_on_case_severity().map(|s| s.as_str()),
+        Some("none")
+    );
+    assert_eq!(live.notify_on_create_or_reopen_case(), Some(false));
+    assert_eq!(live.notify_on_add_correspondence_to_case(), Some(false));
+    assert_eq!(live.notify_on_resolve_case(), Some(false));
+    assert_eq!(live.channel_name(), Some("support-cases"));
+    assert_success(
+        &support
+            .send(stack.update("Cases", &id, &changed, &minimal))
+            .await,
+    );
+
     // Another channel id is another configuration: made first, the old one
     // deleted by CloudFormation afterwards.
     let mut moved = changed.clone();
@@ -123,7 +155,7 @@ async fn a_retried_create_adopts_and_other_settings_conflict() {
     assert_eq!(first, second, "a retried Create adopts what the first made");
 
     let mut other = props.clone();
-    other["NotifyOnCaseSeverity"] = json!("none");
+    other["NotifyOnCaseSeverity"] = json!("all");
     let reason = assert_failed(
         &support
             .send(Stack::new(&account, TYPE).create("Cases", &other))
@@ -158,6 +190,17 @@ async fn bad_settings_and_a_missing_workspace_are_refused_with_what_to_do() {
         reason.starts_with("invalid property NotifyOnCaseSeverity:")
             && reason.contains("NotifyOnCreateOrReopenCase")
             && reason.contains("none"),
+        "{reason}"
+    );
+
+    // `none` with a flag on: the Support App refuses it, and so does the provider, before any call.
+    let mut muted = channel(&support, &account, "C0MUTED1");
+    muted["NotifyOnCaseSeverity"] = json!("none");
+    let reason = assert_failed(&support.send(stack.create("Cases", &muted)).await);
+    assert!(
+        reason.starts_with("invalid property NotifyOnCaseSeverity:")
+            && reason.contains("\"none\"")
+            && reason.contains("set every NotifyOn... flag to false"),
         "{reason}"
     );
 

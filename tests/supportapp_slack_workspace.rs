@@ -51,14 +51,12 @@ async fn a_member_before_the_management_account_fails_clearly_then_succeeds() {
     let registered = support
         .send(management_stack.create("Workspace", &props))
         .await;
-    assert_eq!(
-        assert_success(&registered),
-        format!("{management}:T0ORDER1")
-    );
+    // The physical id is the TeamId, what Ref gives for the native type.
+    assert_eq!(assert_success(&registered), "T0ORDER1");
     assert_eq!(registered["Data"], json!({"TeamId": "T0ORDER1"}));
 
     let joined = support.send(member_stack.create("Workspace", &props)).await;
-    assert_eq!(assert_success(&joined), format!("{member}:T0ORDER1"));
+    assert_eq!(assert_success(&joined), "T0ORDER1");
     assert!(
         support
             .workspaces(&member)
@@ -66,13 +64,27 @@ async fn a_member_before_the_management_account_fails_clearly_then_succeeds() {
             .contains(&"T0ORDER1".to_owned())
     );
 
-    // A retried Create, and a new VersionId, register again without harm.
+    // A retried Create, and a new VersionId, register again without harm; a
+    // workspace made by an earlier version has the id ACCOUNT:TEAM, which an
+    // update keeps (a new id would make CloudFormation delete the old one).
     assert_success(&support.send(member_stack.create("Workspace", &props)).await);
     let bumped = json!({"TeamId": "T0ORDER1", "VersionId": "2"});
     let updated = support
         .send(member_stack.update("Workspace", &format!("{member}:T0ORDER1"), &bumped, &props))
         .await;
     assert_eq!(assert_success(&updated), format!("{member}:T0ORDER1"));
+    // Removing the optional VersionId registers again and leaves the
+    // workspace in the account, as without it from the start.
+    let removed = support
+        .send(member_stack.update("Workspace", &format!("{member}:T0ORDER1"), &props, &bumped))
+        .await;
+    assert_eq!(assert_success(&removed), format!("{member}:T0ORDER1"));
+    assert!(
+        support
+            .workspaces(&member)
+            .await
+            .contains(&"T0ORDER1".to_owned())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -126,7 +138,7 @@ async fn five_workspaces_is_the_most_an_account_may_have() {
                 .send(stack.create(&format!("Workspace{team}"), &json!({"TeamId": team})))
                 .await,
         );
-        assert_eq!(id, format!("{member}:{team}"));
+        assert_eq!(&id, team);
     }
     assert_eq!(support.workspaces(&member).await.len(), 5);
 
@@ -143,7 +155,8 @@ async fn five_workspaces_is_the_most_an_account_may_have() {
     );
     assert_eq!(support.workspaces(&member).await.len(), 5);
 
-    // Freeing one makes room.
+    // Freeing one makes room; Delete also takes the ACCOUNT:TEAM id that
+    // workspaces made by earlier versions have.
     assert_success(
         &support
             .send(stack.delete(
@@ -167,9 +180,11 @@ async fn delete_refuses_while_the_account_has_channels_in_the_workspace() {
     let workspace = json!({"TeamId": "T0CHATOPS1"});
     let stack = Stack::new(&member, TYPE);
     let workspace_id = assert_success(&support.send(stack.create("Workspace", &workspace)).await);
+    assert_eq!(workspace_id, "T0CHATOPS1");
 
+    // `TeamId: !Ref Workspace`, the native pattern: Ref gives the TeamId.
     let channel = json!({
-        "TeamId": "T0CHATOPS1",
+        "TeamId": workspace_id,
         "ChannelId": "C0CASES1",
         "ChannelRoleArn": support.cloud.account(&member)["supportapp_role_arn"],
         "NotifyOnCaseSeverity": "none",

@@ -459,3 +459,35 @@ def test_chime_and_teams_paging(lc, unique):
         chatbot.delete_microsoft_teams_channel_configuration(ChatConfigurationArn=arn)
     chatbot.delete_microsoft_teams_configured_team(TeamId=lc.info["teams_team_id"])
     assert chatbot.list_microsoft_teams_configured_teams()["ConfiguredTeams"] == []
+
+
+def test_custom_actions_are_made_and_associated_with_configurations(lc, unique):
+    account = lc.members[1]
+    chatbot = lc.client("chatbot", account)
+    name = unique("action")
+    arn = chatbot.create_custom_action(ActionName=name, Definition={"CommandText": "cloudwatch describe-alarms"})["CustomActionArn"]
+    assert arn == f"arn:aws:chatbot::{account}:custom-action/{name}"
+    assert arn in chatbot.list_custom_actions()["CustomActions"]
+    assert chatbot.get_custom_action(CustomActionArn=arn)["CustomAction"]["Definition"] == {"CommandText": "cloudwatch describe-alarms"}
+    with pytest.raises(ClientError) as caught:
+        chatbot.create_custom_action(ActionName=name, Definition={"CommandText": "x"})
+    assert error_code(caught) == "ConflictException"
+
+    config = chatbot.create_slack_channel_configuration(**slack_args(lc, account, unique("custom")))["ChannelConfiguration"]
+    config_arn = config["ChatConfigurationArn"]
+    chatbot.associate_to_configuration(ChatConfiguration=config_arn, Resource=arn)
+    assert chatbot.list_associations(ChatConfiguration=config_arn)["Associations"] == [{"Resource": arn}]
+    missing = f"arn:aws:chatbot::{account}:custom-action/{unique('none')}"
+    with pytest.raises(ClientError) as caught:
+        chatbot.associate_to_configuration(ChatConfiguration=config_arn, Resource=missing)
+    assert error_code(caught) == "InvalidRequestException"
+    chatbot.disassociate_from_configuration(ChatConfiguration=config_arn, Resource=arn)
+    assert chatbot.list_associations(ChatConfiguration=config_arn)["Associations"] == []
+
+    chatbot.associate_to_configuration(ChatConfiguration=config_arn, Resource=arn)
+    chatbot.delete_custom_action(CustomActionArn=arn)
+    assert chatbot.list_associations(ChatConfiguration=config_arn)["Associations"] == []
+    with pytest.raises(ClientError) as caught:
+        chatbot.get_custom_action(CustomActionArn=arn)
+    assert error_code(caught) == "ResourceNotFoundException"
+    chatbot.delete_slack_channel_configuration(ChatConfigurationArn=config_arn)

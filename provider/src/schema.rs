@@ -42,6 +42,9 @@ pub fn schema_for<R: Resource>() -> Value {
     let mut create_only: Vec<String> = ["AccountId", "Region"].iter().map(pointer).collect();
     create_only.extend(R::CREATE_ONLY.iter().map(pointer));
     object.insert("createOnlyProperties".into(), json!(create_only));
+    // Not a JSON Schema keyword: what `Fn::GetAtt` reads, for readers and
+    // for cfn-lint (cfn-lint/chatops_rules.py).
+    object.insert("attributes".into(), json!(R::ATTRIBUTES));
     if !R::WRITE_ONLY.is_empty() {
         let write_only: Vec<String> = R::WRITE_ONLY.iter().map(pointer).collect();
         object.insert("writeOnlyProperties".into(), json!(write_only));

@@ -365,6 +365,83 @@ class ChatbotBackend(BaseBackend):
             for key in keys:
                 config.tags.pop(key, None)
 
+    # -- Custom actions (CreateCustomAction, ..., AssociateToConfiguration; chatbot API model) ----
+    # Made by users, not by the provider: the provider only associates them
+    # with its configurations (CustomizationResourceArns of the native types).
+
+    def _custom_actions(self) -> dict[str, dict[str, Any]]:
+        return self.__dict__.setdefault("custom_actions", {})
+
+    def _custom_action(self, arn: str) -> dict[str, Any]:
+        action = self._custom_actions().get(arn)
+        if action is None:
+            raise ServiceError("ResourceNotFoundException", f"Custom action {arn} was not found in account {self.account_id}")
+        return action
+
+    def create_custom_action(self, params: dict[str, Any]) -> str:
+        with self.lock:
+            name = params["ActionName"]
+            arn = f"arn:aws:chatbot::{self.account_id}:custom-action/{name}"
+            if arn in self._custom_actions():
+                raise ServiceError("ConflictException", f"A custom action named {name} already exists in account {self.account_id}")
+            action = {"CustomActionArn": arn, "ActionName": name, "Definition": copy.deepcopy(params["Definition"])}
+            for member in ("AliasName", "Attachments"):
+                if member in params:
+                    action[member] = copy.deepcopy(params[member])
+            self._custom_actions()[arn] = action
+            return arn
+
+    def get_custom_action(self, arn: str) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self._custom_action(arn))
+
+    def update_custom_action(self, params: dict[str, Any]) -> str:
+        with self.lock:
+            action = self._custom_action(params["CustomActionArn"])
+            for member in ("Definition", "AliasName", "Attachments"):
+                if member in params:
+                    action[member] = copy.deepcopy(params[member])
+            return action["CustomActionArn"]
+
+    def delete_custom_action(self, arn: str) -> None:
+        with self.lock:
+            self._custom_action(arn)
+            del self._custom_actions()[arn]
+            for config in self.configurations.values():
+                associated = config.__dict__.get("custom_actions", [])
+                if arn in associated:
+                    associated.remove(arn)
+
+    def list_custom_actions(self, params: dict[str, Any]) -> tuple[list[str], str | None]:
+        with self.lock:
+            items = list(enumerate(sorted(self._custom_actions())))
+        return page(items, params.get("NextToken"), params.get("MaxResults", 100), "NextToken", "InvalidRequestException")
+
+    def associate_to_configuration(self, config_arn: str, action_arn: str) -> None:
+        with self.lock:
+            config = self._get(config_arn)
+            if action_arn not in self._custom_actions():
+                raise ServiceError(
+                    "InvalidRequestException",
+                    f"Custom action {action_arn} does not exist in account {self.account_id}",
+                )
+            associated = config.__dict__.setdefault("custom_actions", [])
+            if action_arn not in associated:
+                associated.append(action_arn)
+
+    def disassociate_from_configuration(self, config_arn: str, action_arn: str) -> None:
+        with self.lock:
+            associated = self._get(config_arn).__dict__.setdefault("custom_actions", [])
+            if action_arn not in associated:
+                raise ServiceError("InvalidRequestException", f"{action_arn} is not associated with {config_arn}")
+            associated.remove(action_arn)
+
+    def list_associations(self, params: dict[str, Any]) -> tuple[list[dict[str, str]], str | None]:
+        with self.lock:
+            associated = self._get(params["ChatConfiguration"]).__dict__.get("custom_actions", [])
+            items = [(i, {"Resource": arn}) for i, arn in enumerate(associated)]
+        return page(items, params.get("NextToken"), params.get("MaxResults", 100), "NextToken", "InvalidRequestException")
+
 
 def _topics_in_use() -> set[str]:
     in_use: set[str] = set()

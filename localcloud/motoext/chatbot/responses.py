@@ -101,18 +101,33 @@ class ChatbotResponse(RestJsonModelResponse):
     def delete_microsoft_teams_configured_team(self, p: dict[str, Any]) -> None:
         self.backend.delete_microsoft_teams_configured_team(p["TeamId"])
 
-    # Custom actions are made by chat users in the console; none exist here.
+    # Custom actions and their associations with configurations
+    def create_custom_action(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"CustomActionArn": self.backend.create_custom_action(p)}
+
+    def get_custom_action(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"CustomAction": self.backend.get_custom_action(p["CustomActionArn"])}
+
+    def update_custom_action(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"CustomActionArn": self.backend.update_custom_action(p)}
+
+    def delete_custom_action(self, p: dict[str, Any]) -> None:
+        self.backend.delete_custom_action(p["CustomActionArn"])
+
     def list_custom_actions(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"CustomActions": []}
+        items, token = self.backend.list_custom_actions(p)
+        return _with_token({"CustomActions": items}, token)
 
-    def get_custom_action(self, p: dict[str, Any]) -> None:
-        raise ServiceError("ResourceNotFoundException", f"Custom action {p['CustomActionArn']} was not found")
+    def associate_to_configuration(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.backend.associate_to_configuration(p["ChatConfiguration"], p["Resource"])
+        return {}
 
-    delete_custom_action = update_custom_action = get_custom_action
+    def disassociate_from_configuration(self, p: dict[str, Any]) -> None:
+        self.backend.disassociate_from_configuration(p["ChatConfiguration"], p["Resource"])
 
     def list_associations(self, p: dict[str, Any]) -> dict[str, Any]:
-        self.backend.require(p["ChatConfiguration"])
-        return {"Associations": []}
+        items, token = self.backend.list_associations(p)
+        return _with_token({"Associations": items}, token)
 
     # Tags
     def list_tags_for_resource(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -296,6 +296,21 @@ impl Plan {
             }
             inputs = Inputs::new(template, deployed);
         }
+        // What a transform or macro may change is not in the plan: say so,
+        // on stderr so that --json output stays one document.
+        for (location, warning) in inputs.template.warnings() {
+            eprintln!("{}: warning: {location}: {warning}", inputs.template.source);
+        }
+        // A GetAtt of an attribute the type lacks fails the deploy wherever it is.
+        let wrong_attributes = crate::template::validate::attribute_findings(&inputs.template);
+        if let Some(first) = wrong_attributes.first() {
+            bail!(
+                "in template {}: {}: {}",
+                inputs.template.source,
+                first.location,
+                first.problem
+            );
+        }
         inputs.concurrency = usize::from(self.concurrency);
         if targets_list.is_empty() {
             bail!(

@@ -804,6 +804,7 @@ mod tests {
         const SERVICE: crate::endpoints::Service = crate::endpoints::Service::Chatbot;
         const CREATE_ONLY: &'static [&'static str] = &["Name"];
         const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl"];
+        const ATTRIBUTES: &'static [&'static str] = &[];
         const UNORDERED: &'static [&'static str] = &["SnsTopicArns"];
 
         fn common(&self) -> &CommonProperties {

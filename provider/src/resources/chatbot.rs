@@ -315,3 +315,105 @@ pub fn is_configuration_arn(physical_id: &str, kind: &str) -> bool {
         && parts[2] == "chatbot"
         && parts[5].starts_with(&format!("chat-configuration/{kind}/"))
 }
+
+/// The pattern of a custom action ARN, as the chatbot API model's
+/// ResourceIdentifier (AssociateToConfiguration.Resource) has it.
+pub const CUSTOM_ACTION_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:chatbot:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:custom-action/[a-zA-Z0-9_-]{1,64}$";
+
+/// Refuses guardrail policies under `aws-service-role/`: the chatbot API
+/// refuses them (its GuardrailPolicyArn pattern excludes `/aws-service-role/`).
+pub fn check_guardrail_policies(policies: &[String]) -> Result<()> {
+    match policies
+        .iter()
+        .position(|arn| arn.contains("/aws-service-role/"))
+    {
+        Some(index) => Err(Error::invalid_property(
+            format!("GuardrailPolicies/{index}"),
+            format!(
+                "{} is a service-linked role policy (aws-service-role/), which AWS Chatbot refuses as a \
+                 channel guardrail: use a customer managed policy or another AWS managed policy, such as \
+                 ReadOnlyAccess",
+                policies[index]
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The GuardrailPolicyArns to send: the template's, else the service's
+/// default (AdministratorAccess), so that removing GuardrailPolicies on an
+/// update restores the default instead of keeping the old policies.
+pub fn guardrails_or_default(policies: &[String], partition: &str) -> Vec<String> {
+    if policies.is_empty() {
+        vec![format!(
+            "arn:{partition}:iam::aws:policy/AdministratorAccess"
+        )]
+    } else {
+        policies.to_vec()
+    }
+}
+
+/// The custom actions associated with configuration `arn` (ListAssociations):
+/// its CustomizationResourceArns.
+pub async fn list_custom_actions(ctx: &AccountContext, arn: &str) -> Result<Vec<String>> {
+    let mut actions = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ctx
+            .chatbot
+            .list_associations()
+            .chat_configuration(arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk("chatbot", "ListAssociations", arn, e))?;
+        actions.extend(page.associations().iter().map(|a| a.resource().to_owned()));
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(actions);
+        }
+    }
+}
+
+/// Makes the custom actions associated with configuration `arn` exactly
+/// `desired` (AssociateToConfiguration, DisassociateFromConfiguration).
+pub async fn sync_custom_actions(
+    ctx: &AccountContext,
+    arn: &str,
+    desired: &[String],
+) -> Result<()> {
+    let live = list_custom_actions(ctx, arn).await?;
+    for action in live.iter().filter(|a| !desired.contains(a)) {
+        ctx.chatbot
+            .disassociate_from_configuration()
+            .chat_configuration(arn)
+            .resource(action)
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk("chatbot", "DisassociateFromConfiguration", action, e))?;
+    }
+    for action in desired.iter().filter(|a| !live.contains(a)) {
+        ctx.chatbot
+            .associate_to_configuration()
+            .chat_configuration(arn)
+            .resource(action)
+            .send()
+            .await
+            .map_err(|e| {
+                match Error::from_sdk("chatbot", "AssociateToConfiguration", action, e) {
+                    Error::Service { message: problem, .. } | Error::NotFound(problem) => {
+                        Error::invalid_property(
+                            "CustomizationResourceArns",
+                            format!(
+                                "{action} cannot be associated ({problem}): create the custom action in \
+                                 account {} first (aws chatbot create-custom-action), or fix the ARN",
+                                ctx.account_id()
+                            ),
+                        )
+                    }
+                    other => other,
+                }
+            })?;
+    }
+    Ok(())
+}

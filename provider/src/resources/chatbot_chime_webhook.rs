@@ -31,7 +31,7 @@ pub struct ChimeWebhook {
     /// The configuration's name: 1 to 128 letters, digits, `-` or `_`, unique in the account.
     #[schemars(length(min = 1, max = 128), regex(pattern = r"^[A-Za-z0-9-_]+$"))]
     pub configuration_name: String,
-    /// A description of the webhook, such as the chat room's name (1 to 255 characters); it is not the URL.
+    /// A description of the webhook, such as the chat room's name (1 to 255 characters); it is not the URL. Sensitive (as in the API model): never shown in plans, logs or errors.
     #[schemars(length(min = 1, max = 255))]
     pub webhook_description: String,
     /// The Amazon Chime webhook URL, from the chat room's Manage webhooks page (`https://hooks.chime.aws/incomingwebhooks/` followed by the webhook id and its token). Secret and write-only: never read back, logged or shown; pass it with a NoEcho parameter or a dynamic reference.
@@ -47,8 +47,7 @@ pub struct ChimeWebhook {
         pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
     ))]
     pub iam_role_arn: String,
-    /// The ARNs of the SNS topics whose notifications go to the webhook, in any region and any account of the organization.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The ARNs of the SNS topics whose notifications go to the webhook, in any region and any account of the organization; required, as CreateChimeWebhookConfiguration requires it.
     #[schemars(inner(regex(
         pattern = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
     )))]
@@ -72,7 +71,7 @@ impl fmt::Debug for ChimeWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChimeWebhook")
             .field("configuration_name", &self.configuration_name)
-            .field("webhook_description", &self.webhook_description)
+            .field("webhook_description", &"(sensitive)")
             .field("webhook_url", &"(sensitive)")
             .field("iam_role_arn", &self.iam_role_arn)
             .field("sns_topic_arns", &self.sns_topic_arns)
@@ -91,7 +90,10 @@ impl Resource for ChimeWebhook {
     const TYPE_NAME: &'static str = "Custom::ChatbotChimeWebhook";
     const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName"];
-    const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl"];
+    // The chatbot API model marks ChimeWebhookDescription `sensitive`: kept,
+    // like the URL, out of plans, logs, Reasons and the live properties.
+    const WRITE_ONLY: &'static [&'static str] = &["WebhookUrl", "WebhookDescription"];
+    const ATTRIBUTES: &'static [&'static str] = &["Arn", "ConfigurationName"];
     const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "Tags"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];
 
@@ -253,7 +255,8 @@ impl ChimeWebhook {
             .set_webhook_url(send_url.then(|| self.webhook_url.clone()))
             .iam_role_arn(&self.iam_role_arn)
             .set_sns_topic_arns(Some(self.sns_topic_arns.clone()))
-            .set_logging_level(self.logging_level.map(|l| l.as_str().to_owned()))
+            // Left out: the service's default, so that removing it restores NONE.
+            .logging_level(self.logging_level.unwrap_or(LoggingLevel::None).as_str())
             .send()
             .await
             .map_err(|e| {
@@ -264,11 +267,11 @@ impl ChimeWebhook {
 }
 
 /// The properties of a live configuration, in this type's schema, without
-/// the WebhookUrl that the service never returns.
+/// the WebhookUrl that the service never returns and the sensitive description.
 fn live_properties(ctx: &AccountContext, live: &ChimeWebhookConfiguration, tags: &[Tag]) -> Value {
     let properties = ChimeWebhook {
         configuration_name: live.configuration_name().unwrap_or_default().to_owned(),
-        webhook_description: live.webhook_description().to_owned(),
+        webhook_description: String::new(),
         webhook_url: String::new(),
         iam_role_arn: live.iam_role_arn().to_owned(),
         sns_topic_arns: live.sns_topic_arns().to_vec(),
@@ -336,6 +339,7 @@ mod tests {
         let parsed: ChimeWebhook = crate::lifecycle::parse_valid(&valid()).unwrap();
         let shown = format!("{parsed:?}");
         assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(!shown.contains("on-call room"), "{shown}");
         assert!(shown.contains("chime-alerts"));
     }
 
@@ -344,7 +348,7 @@ mod tests {
         let schema = crate::schema::schema_for::<ChimeWebhook>();
         assert_eq!(
             schema["writeOnlyProperties"],
-            json!(["/properties/WebhookUrl"])
+            json!(["/properties/WebhookUrl", "/properties/WebhookDescription"])
         );
         let mut without_pattern = schema.clone();
         without_pattern["properties"]["WebhookUrl"]

@@ -74,6 +74,10 @@ pub struct TeamsChannel {
     /// Whether each channel member must use their own IAM role (true or false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_role_required: Option<bool>,
+    /// The ARNs of AWS Chatbot custom actions to associate with the channel (made with CreateCustomAction in the same account).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = chatbot::CUSTOM_ACTION_ARN_PATTERN)))]
+    pub customization_resource_arns: Vec<String>,
     /// Tags of the configuration.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
@@ -89,7 +93,13 @@ impl Resource for TeamsChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotTeamsChannel";
     const SERVICE: Service = Service::Chatbot;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "TeamId", "TeamsTenantId"];
-    const UNORDERED: &'static [&'static str] = &["SnsTopicArns", "GuardrailPolicies", "Tags"];
+    const UNORDERED: &'static [&'static str] = &[
+        "SnsTopicArns",
+        "GuardrailPolicies",
+        "Tags",
+        "CustomizationResourceArns",
+    ];
+    const ATTRIBUTES: &'static [&'static str] = &["Arn", "ConfigurationName"];
     const PROVIDER_ONLY: &'static [&'static str] = &["AllowElevatedPermissions"];
 
     fn service_defaults(partition: &str) -> Value {
@@ -98,6 +108,10 @@ impl Resource for TeamsChannel {
 
     fn common(&self) -> &CommonProperties {
         &self.common
+    }
+
+    fn check(&self) -> Result<()> {
+        chatbot::check_guardrail_policies(&self.guardrail_policies)
     }
 
     fn natural_key(&self) -> String {
@@ -141,7 +155,7 @@ impl Resource for TeamsChannel {
                 .channel_configuration()
                 .map(|c| c.chat_configuration_arn().to_owned())
         });
-        chatbot::created_or_adopted(
+        let arn = chatbot::created_or_adopted(
             self,
             ctx,
             owner,
@@ -149,7 +163,9 @@ impl Resource for TeamsChannel {
             created,
             |arn| async move { self.update(self, &arn, ctx, owner).await },
         )
-        .await
+        .await?;
+        chatbot::sync_custom_actions(ctx, &arn, &self.customization_resource_arns).await?;
+        Ok(arn)
     }
 
     async fn update(
@@ -167,9 +183,14 @@ impl Resource for TeamsChannel {
             .set_channel_name(self.teams_channel_name.clone())
             .iam_role_arn(&self.iam_role_arn)
             .set_sns_topic_arns(Some(self.sns_topic_arns.clone()))
-            .set_logging_level(self.logging_level.map(|l| l.as_str().to_owned()))
-            .set_guardrail_policy_arns(non_empty(&self.guardrail_policies))
-            .set_user_authorization_required(self.user_role_required)
+            // A property left out is sent as the service's default, so that
+            // removing it from the template restores that default.
+            .logging_level(self.logging_level.unwrap_or(LoggingLevel::None).as_str())
+            .set_guardrail_policy_arns(Some(chatbot::guardrails_or_default(
+                &self.guardrail_policies,
+                &ctx.target.partition,
+            )))
+            .user_authorization_required(self.user_role_required.unwrap_or(false))
             .send()
             .await
             .map_err(|e| {
@@ -180,6 +201,7 @@ impl Resource for TeamsChannel {
                     e,
                 )
             })?;
+        chatbot::sync_custom_actions(ctx, physical_id, &self.customization_resource_arns).await?;
         chatbot::sync_tags(ctx, physical_id, &self.tags, owner).await
     }
 
@@ -223,9 +245,10 @@ impl Resource for TeamsChannel {
             for configuration in page.team_channel_configurations() {
                 let arn = configuration.chat_configuration_arn();
                 let name = configuration.configuration_name();
+                let actions = chatbot::list_custom_actions(ctx, arn).await?;
                 live.push(
                     chatbot::live_configuration(ctx, arn, name, |tags| {
-                        live_properties(ctx, configuration, tags)
+                        live_properties(ctx, configuration, tags, actions)
                     })
                     .await?,
                 );
@@ -260,7 +283,12 @@ impl TeamsChannel {
 }
 
 /// The properties of a live configuration, in this type's schema.
-fn live_properties(ctx: &AccountContext, live: &TeamsChannelConfiguration, tags: &[Tag]) -> Value {
+fn live_properties(
+    ctx: &AccountContext,
+    live: &TeamsChannelConfiguration,
+    tags: &[Tag],
+    custom_actions: Vec<String>,
+) -> Value {
     let properties = TeamsChannel {
         configuration_name: live.configuration_name().unwrap_or_default().to_owned(),
         team_id: live.team_id().to_owned(),
@@ -272,6 +300,7 @@ fn live_properties(ctx: &AccountContext, live: &TeamsChannelConfiguration, tags:
         logging_level: LoggingLevel::from_live(live.logging_level()),
         guardrail_policies: live.guardrail_policy_arns().to_vec(),
         user_role_required: live.user_authorization_required(),
+        customization_resource_arns: custom_actions,
         tags: user_tags(tags),
         allow_elevated_permissions: None,
         common: CommonProperties {

@@ -57,6 +57,8 @@ pub trait Resource:
     /// resource (such as `AllowElevatedPermissions`): never read back, so a
     /// comparison with what is live leaves them out.
     const PROVIDER_ONLY: &'static [&'static str] = &[];
+    /// The attributes `Fn::GetAtt` reads: the keys of [`Resource::data`].
+    const ATTRIBUTES: &'static [&'static str];
 
     /// What the service sets for properties a template leaves out (such as
     /// AWS Chatbot's AdministratorAccess guardrail), as an object of property
@@ -195,6 +197,31 @@ pub fn write_only_of(type_name: &str) -> &'static [&'static str] {
     }
     for_each_type!(write_only_if_named);
     &[]
+}
+
+/// The `Fn::GetAtt` attributes of `type_name`, or `None` for an unknown type.
+pub fn attributes_of(type_name: &str) -> Option<&'static [&'static str]> {
+    macro_rules! attributes_if_named {
+        ($ty:path) => {
+            if type_name == <$ty as Resource>::TYPE_NAME {
+                return Some(<$ty as Resource>::ATTRIBUTES);
+            }
+        };
+    }
+    for_each_type!(attributes_if_named);
+    None
+}
+
+/// What is wrong with `Fn::GetAtt` of `attribute` on a resource of
+/// `type_name`, when it is one of ours and has no such attribute.
+pub fn attribute_problem(type_name: &str, attribute: &str) -> Option<String> {
+    let attributes = attributes_of(type_name)?;
+    (!attributes.contains(&attribute)).then(|| {
+        format!(
+            "{type_name} has no attribute {attribute:?}; Fn::GetAtt can read {}",
+            attributes.join(", ")
+        )
+    })
 }
 
 /// Checks `properties` (as CloudFormation sends them, strings for booleans
@@ -338,6 +365,37 @@ mod tests {
                 "no template in examples/ uses {name}; add one"
             );
         }
+    }
+
+    /// What `Fn::GetAtt` is checked against is what a deploy answers in Data.
+    #[test]
+    fn attributes_are_the_keys_of_data() {
+        use serde_json::json;
+        let role = "arn:aws:iam::100000000001:role/R";
+        let samples = [
+            json!({"ConfigurationName": "c", "SlackWorkspaceId": "T1", "SlackChannelId": "C1", "IamRoleArn": role}),
+            json!({"ConfigurationName": "c", "WebhookDescription": "d", "WebhookUrl": "u", "IamRoleArn": role, "SnsTopicArns": []}),
+            json!({"ConfigurationName": "c", "TeamId": "t", "TeamsChannelId": "c", "TeamsTenantId": "t", "IamRoleArn": role}),
+            json!({"TeamId": "T1"}),
+            json!({"TeamId": "T1", "ChannelId": "C1", "ChannelRoleArn": role, "NotifyOnCaseSeverity": "none"}),
+            json!({"AccountAlias": "a"}),
+        ];
+        let mut checked = 0;
+        macro_rules! check_data {
+            ($ty:path) => {
+                let sample = samples
+                    .iter()
+                    .find_map(|s| serde_json::from_value::<$ty>(s.clone()).ok())
+                    .expect("a sample of each type");
+                let keys: Vec<String> = sample.data("100000000001").into_keys().collect();
+                let mut attributes: Vec<&str> = <$ty as Resource>::ATTRIBUTES.to_vec();
+                attributes.sort();
+                assert_eq!(keys, attributes, "{}", <$ty as Resource>::TYPE_NAME);
+                checked += 1;
+            };
+        }
+        for_each_type!(check_data);
+        assert_eq!(checked, type_names().len());
     }
 
     #[test]

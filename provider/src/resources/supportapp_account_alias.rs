@@ -34,6 +34,8 @@ impl Resource for AccountAlias {
     const TYPE_NAME: &'static str = "Custom::SupportAppAccountAlias";
     const SERVICE: Service = Service::SupportApp;
     const CREATE_ONLY: &'static [&'static str] = &[];
+    const ATTRIBUTES: &'static [&'static str] =
+        &["AccountAlias", "AccountId", "AccountAliasResourceId"];
 
     fn common(&self) -> &CommonProperties {
         &self.common
@@ -47,6 +49,12 @@ impl Resource for AccountAlias {
         BTreeMap::from([
             ("AccountAlias".to_owned(), self.account_alias.clone()),
             ("AccountId".to_owned(), physical_id.to_owned()),
+            // As AWS::SupportApp::AccountAlias gives it: `AccountAlias_for_`
+            // and the account id (CloudFormation resource reference, Return values).
+            (
+                "AccountAliasResourceId".to_owned(),
+                format!("AccountAlias_for_{physical_id}"),
+            ),
         ])
     }
 
@@ -188,5 +196,9 @@ mod tests {
             common: CommonProperties::default(),
         };
         assert_eq!(alias.data("100000000001")["AccountId"], "100000000001");
+        assert_eq!(
+            alias.data("100000000001")["AccountAliasResourceId"],
+            "AccountAlias_for_100000000001"
+        );
     }
 }

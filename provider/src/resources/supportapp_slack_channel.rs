@@ -88,11 +88,15 @@ impl Resource for SupportSlackChannel {
     const TYPE_NAME: &'static str = "Custom::SupportAppSlackChannel";
     const SERVICE: Service = Service::SupportApp;
     const CREATE_ONLY: &'static [&'static str] = &["TeamId", "ChannelId"];
+    const ATTRIBUTES: &'static [&'static str] = &["TeamId", "ChannelId"];
 
     fn common(&self) -> &CommonProperties {
         &self.common
     }
 
+    // The rules of CreateSlackChannelConfiguration's notifyOnCaseSeverity
+    // (support-app API model): `high` or `all` need a flag set true; with
+    // `none`, every flag must be null or false.
     fn check(&self) -> Result<()> {
         let notifies = [
             self.notify_on_create_or_reopen_case,
@@ -113,6 +117,14 @@ impl Resource for SupportSlackChannel {
                      is: set at least one of NotifyOnCreateOrReopenCase, NotifyOnAddCorrespondenceToCase or \
                      NotifyOnResolveCase to true, or set NotifyOnCaseSeverity to none"
                 ),
+            ));
+        }
+        if self.notify_on_case_severity == NotifySeverity::None && notifies {
+            return Err(Error::invalid_property(
+                "NotifyOnCaseSeverity",
+                "\"none\" turns case notifications off, and the AWS Support App refuses it while a \
+                 NotifyOn... flag is true: set NotifyOnCaseSeverity to high or all, or set every NotifyOn... \
+                 flag to false",
             ));
         }
         Ok(())
@@ -389,6 +401,14 @@ mod tests {
         );
         props["NotifyOnCaseSeverity"] = json!("none");
         parse_valid::<SupportSlackChannel>(&props).unwrap();
+        props["NotifyOnResolveCase"] = json!("true");
+        let err = parse_valid::<SupportSlackChannel>(&props)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("invalid property NotifyOnCaseSeverity:") && err.contains("\"none\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::supportapp::{self, MAX_WORKSPACES};
 use super::{LiveResource, Resource};
-use crate::accounts::AccountContext;
+use crate::accounts::{AccountContext, StackArn};
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::properties::{CommonProperties, Owner};
@@ -32,9 +32,9 @@ pub struct SlackWorkspace {
     /// The Slack workspace (team) ID, such as `T012ABCDEFG`, authorized once in the Support Center console of the organization's management account.
     #[schemars(length(min = 1, max = 256), regex(pattern = r"^\S+$"))]
     pub team_id: String,
-    /// Any new value registers the workspace again (for instance after the management account authorized it anew).
+    /// Digits, such as `100`: any new value registers the workspace again (for instance after the management account authorized it anew).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 256), regex(pattern = r"^\S+$"))]
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[0-9]+$"))]
     pub version_id: Option<String>,
     /// Where the workspace is added.
     #[serde(flatten)]
@@ -46,6 +46,7 @@ impl Resource for SlackWorkspace {
     const SERVICE: Service = Service::SupportApp;
     const CREATE_ONLY: &'static [&'static str] = &["TeamId"];
     const PROVIDER_ONLY: &'static [&'static str] = &["VersionId"];
+    const ATTRIBUTES: &'static [&'static str] = &["TeamId"];
 
     fn common(&self) -> &CommonProperties {
         &self.common
@@ -60,15 +61,26 @@ impl Resource for SlackWorkspace {
     }
 
     fn is_physical_id(physical_id: &str) -> bool {
-        supportapp::split_id(physical_id, 1).is_some()
+        team_of(physical_id).is_some()
     }
 
     // The Support App has no tags to mark who added a workspace: registering
     // is idempotent, so a retried Create, or a workspace the account already
     // has, is simply registered again.
-    async fn create(&self, ctx: &AccountContext, _owner: &Owner) -> Result<String> {
+    // The physical id is the TeamId, so that `Ref` gives what it gives for
+    // AWS::SupportApp::SlackWorkspaceConfiguration ("Ref returns the ID of
+    // the Slack workspace", CloudFormation resource reference) and
+    // `TeamId: !Ref Workspace` works. Workspaces made before that keep their
+    // `ACCOUNT:TEAM` id: an Update keeps the id it is given (a new one would
+    // make CloudFormation delete the old one), and Delete reads either form.
+    async fn create(&self, ctx: &AccountContext, owner: &Owner) -> Result<String> {
         self.register(ctx).await?;
-        Ok(supportapp::join_id(ctx.account_id(), &[&self.team_id]))
+        let stack_account = StackArn::parse(&owner.stack_id)?.account_id;
+        Ok(physical_id_for(
+            &self.team_id,
+            ctx.account_id(),
+            &stack_account,
+        ))
     }
 
     async fn update(
@@ -82,13 +94,11 @@ impl Resource for SlackWorkspace {
     }
 
     async fn delete(physical_id: &str, ctx: &AccountContext) -> Result<()> {
-        let team_id = supportapp::split_id(physical_id, 1)
-            .and_then(|parts| parts.first().copied())
-            .ok_or_else(|| {
-                Error::InvalidRequest(format!(
-                    "{physical_id:?} is not a Support App workspace id (ACCOUNT:TEAM)"
-                ))
-            })?;
+        let team_id = team_of(physical_id).ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "{physical_id:?} is not a Support App workspace id (TEAM, or ACCOUNT:TEAM)"
+            ))
+        })?;
         let channels: Vec<String> = supportapp::list_channels(ctx)
             .await?
             .iter()
@@ -123,7 +133,7 @@ impl Resource for SlackWorkspace {
             .await?
             .iter()
             .map(|workspace| LiveResource {
-                physical_id: supportapp::join_id(ctx.account_id(), &[workspace.team_id()]),
+                physical_id: workspace.team_id().to_owned(),
                 natural_key: workspace.team_id().to_owned(),
                 properties: json!({
                     "TeamId": workspace.team_id(),
@@ -191,6 +201,31 @@ impl SlackWorkspace {
     }
 }
 
+/// The physical id of workspace `team_id` in `account`: the TeamId in the
+/// stack's own account (what the native type's `Ref` gives); `ACCOUNT:TEAM`
+/// when AccountId names another one, so that moving a workspace to another
+/// account answers a new id and CloudFormation deletes the old registration.
+fn physical_id_for(team_id: &str, account: &str, stack_account: &str) -> String {
+    if account == stack_account {
+        team_id.to_owned()
+    } else {
+        supportapp::join_id(account, &[team_id])
+    }
+}
+
+/// The team of a workspace id: the TeamId itself, or `ACCOUNT:TEAM` as
+/// workspaces made by earlier versions have it.
+fn team_of(physical_id: &str) -> Option<&str> {
+    if let Some(parts) = supportapp::split_id(physical_id, 1) {
+        return parts.first().copied();
+    }
+    let is_team = !physical_id.is_empty()
+        && physical_id.len() <= 256
+        && !physical_id.contains(':')
+        && !physical_id.contains(char::is_whitespace);
+    is_team.then_some(physical_id)
+}
+
 /// The refusal to delete a workspace that still has channels in the account.
 fn still_has_channels(ctx: &AccountContext, team_id: &str, channels: &[String]) -> Error {
     let which = if channels.is_empty() {
@@ -219,6 +254,11 @@ mod tests {
             .validate(&json!({"TeamId": "T0CHATOPS1", "VersionId": "2"}))
             .unwrap();
         let err = schema
+            .validate(&json!({"TeamId": "T0CHATOPS1", "VersionId": "v2"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("invalid property VersionId:"), "{err}");
+        let err = schema
             .validate(&json!({"TeamId": "T0 CHATOPS"}))
             .unwrap_err()
             .to_string();
@@ -228,7 +268,20 @@ mod tests {
     }
 
     #[test]
-    fn physical_ids_are_account_and_team() {
+    fn a_workspace_in_another_account_than_the_stacks_has_its_account_in_the_id() {
+        assert_eq!(
+            physical_id_for("T0CHATOPS1", "100000000001", "100000000001"),
+            "T0CHATOPS1"
+        );
+        let elsewhere = physical_id_for("T0CHATOPS1", "100000000002", "100000000001");
+        assert_eq!(elsewhere, "100000000002:T0CHATOPS1");
+        assert_eq!(team_of(&elsewhere), Some("T0CHATOPS1"));
+    }
+
+    #[test]
+    fn physical_ids_are_the_team_or_account_and_team() {
+        assert_eq!(team_of("T0CHATOPS1"), Some("T0CHATOPS1"));
+        assert_eq!(team_of("100000000001:T0CHATOPS1"), Some("T0CHATOPS1"));
         assert!(SlackWorkspace::is_physical_id("100000000001:T0CHATOPS1"));
         assert!(!SlackWorkspace::is_physical_id(
             "100000000001:T0CHATOPS1:C0CASES1"

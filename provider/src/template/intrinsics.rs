@@ -229,7 +229,7 @@ impl<'t> Resolver<'t> {
         if let Some(value) = self.parameters.values.get(name) {
             return Ok(Some(value.clone()));
         }
-        if self.template.section("Resources").contains_key(name) {
+        if self.template.section("Resources").contains_key(name) || self.made_at_deploy(name) {
             return Ok(Some(self.resource_value(name, name)));
         }
         Err(invalid(
@@ -269,6 +269,14 @@ impl<'t> Resolver<'t> {
             )),
             _ => Ok(None),
         }
+    }
+
+    /// True when `name` may be a resource that a transform adds at deploy
+    /// time, such as the `MyFunctionRole` that SAM makes for `MyFunction`.
+    fn made_at_deploy(&self, name: &str) -> bool {
+        !self.template.transforms().is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric())
+            && !name.is_empty()
     }
 
     fn resource_value(&self, logical_id: &str, origin: &str) -> Value {
@@ -313,10 +321,25 @@ impl<'t> Resolver<'t> {
                 ));
             }
         };
-        if !self.template.section("Resources").contains_key(&logical_id) {
+        if !self.template.section("Resources").contains_key(&logical_id)
+            && !self.made_at_deploy(&logical_id)
+        {
             return Err(invalid(
                 location,
                 format!("Fn::GetAtt of {logical_id:?}, which is not a resource of the template"),
+            ));
+        }
+        let type_name = self
+            .template
+            .resource_types()
+            .get(logical_id.as_str())
+            .copied();
+        if let Some(problem) =
+            type_name.and_then(|t| crate::resources::attribute_problem(t, &attribute))
+        {
+            return Err(invalid(
+                location,
+                format!("Fn::GetAtt {logical_id}.{attribute}: {problem}"),
             ));
         }
         Ok(self.resource_value(&logical_id, &format!("{logical_id}.{attribute}")))

@@ -36,6 +36,9 @@ mod yaml;
 
 pub use intrinsics::Resolver;
 
+/// The SAM transform, which leaves `Custom::` resources as they are.
+pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+
 /// The key of the marker object standing for a value known only after apply.
 pub const UNKNOWN_KEY: &str = "chatops:known-after-apply";
 /// Set on an unknown whose source resource changes in this deploy: its value
@@ -135,6 +138,8 @@ pub struct Template {
     pub source: String,
     document: Map<String, Value>,
     parameters: Vec<parameters::ParameterDecl>,
+    /// The `Fn::ForEach::` entries of Resources, which CloudFormation expands at deploy time.
+    expanded_at_deploy: Vec<String>,
 }
 
 /// The pseudo parameters of one stack: what `AWS::AccountId` and friends resolve to.
@@ -262,14 +267,18 @@ impl Template {
                 "a template is a mapping with a Resources section".into(),
             ));
         };
-        if let Some(transform) = document.get("Transform") {
-            return Err(invalid(
-                "Transform",
-                format!(
-                    "transforms ({transform}) are not supported; plan the processed template \
-                     (aws cloudformation get-template --template-stage Processed)"
-                ),
-            ));
+        let mut document = document;
+        // Language extensions' loops are expanded by CloudFormation at deploy
+        // time: what they make cannot be checked before (see `warnings`).
+        let mut expanded_at_deploy = Vec::new();
+        if let Some(Value::Object(resources)) = document.get_mut("Resources") {
+            resources.retain(|id, _| {
+                let is_loop = id.starts_with("Fn::ForEach::");
+                if is_loop {
+                    expanded_at_deploy.push(id.clone());
+                }
+                !is_loop
+            });
         }
         let resources = document
             .get("Resources")
@@ -312,7 +321,94 @@ impl Template {
             source: source.to_owned(),
             parameters: parameters::read_declarations(&document)?,
             document,
+            expanded_at_deploy,
         })
+    }
+
+    /// The transforms the template declares (`Transform`), in order.
+    pub fn transforms(&self) -> Vec<String> {
+        let name = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(m) => m.get("Name").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        };
+        match self.document.get("Transform") {
+            Some(Value::Array(items)) => items.iter().filter_map(name).collect(),
+            Some(other) => name(other).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// What CloudFormation may change in this template before it deploys it,
+    /// as (location, what it may change) pairs: transforms other than SAM's,
+    /// `Fn::Transform` (macros) and language extensions' `Fn::ForEach`.
+    ///
+    /// SAM's transform (`AWS::Serverless-2016-10-31`) is left out: its
+    /// `Globals` apply to `AWS::Serverless::*` resources only, and a SAM
+    /// template's Resources mix those with plain CloudFormation resources,
+    /// which it leaves as they are (AWS SAM Developer Guide, "AWS SAM
+    /// template anatomy"), so `Custom::` resources deploy as written.
+    pub fn warnings(&self) -> Vec<(String, String)> {
+        let mut warnings = Vec::new();
+        for transform in self.transforms() {
+            let effect = match transform.as_str() {
+                SAM_TRANSFORM => continue,
+                "AWS::Include" => {
+                    "AWS::Include inserts template snippets from Amazon S3 at deploy time; the resources \
+                     and properties it inserts are not checked here"
+                }
+                "AWS::LanguageExtensions" => {
+                    "AWS::LanguageExtensions expands Fn::ForEach, Fn::Length, Fn::ToJsonString and \
+                     intrinsic functions in policies at deploy time; resources made by Fn::ForEach are \
+                     not checked here"
+                }
+                _ => {
+                    "a macro or transform may rewrite any part of the template, these custom resources \
+                     included; what is checked here is the template before it runs"
+                }
+            };
+            warnings.push((
+                "Transform".to_owned(),
+                format!(
+                    "{transform}: {effect}; to check what CloudFormation deploys, validate the processed \
+                     template (aws cloudformation get-template --template-stage Processed)"
+                ),
+            ));
+        }
+        for id in &self.expanded_at_deploy {
+            warnings.push((
+                format!("Resources/{id}"),
+                "Fn::ForEach is expanded at deploy time (AWS::LanguageExtensions); the resources it makes \
+                 are not checked here"
+                    .to_owned(),
+            ));
+        }
+        fn find_macros(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+            match value {
+                Value::Object(map) => {
+                    for (key, item) in map {
+                        let here = format!("{path}/{key}");
+                        if key == "Fn::Transform" {
+                            out.push((
+                                path.trim_start_matches('/').to_owned(),
+                                "Fn::Transform runs a macro at deploy time that may rewrite this value; \
+                                 what is checked here is the value before it runs"
+                                    .to_owned(),
+                            ));
+                        } else {
+                            find_macros(item, &here, out);
+                        }
+                    }
+                }
+                Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, item)| find_macros(item, &format!("{path}/{i}"), out)),
+                _ => {}
+            }
+        }
+        find_macros(&Value::Object(self.document.clone()), "", &mut warnings);
+        warnings
     }
 
     /// The declared parameters, in name order.
@@ -415,13 +511,78 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(err, "Resources/A: Type is missing or not a string");
-        let err = Template::parse(
+        let sam = Template::parse(
             "Transform: AWS::Serverless-2016-10-31\nResources: {}\n",
             "t.yaml",
         )
-        .unwrap_err()
-        .to_string();
-        assert!(err.starts_with("Transform: transforms"), "{err}");
+        .unwrap();
+        assert_eq!(sam.transforms(), [SAM_TRANSFORM]);
+        assert!(sam.warnings().is_empty());
+    }
+
+    #[test]
+    fn transforms_other_than_sam_and_macros_are_reported_not_refused() {
+        let template = Template::parse(
+            "Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions, {Name: AWS::Include, \
+             Parameters: {Location: s3://b/k}}, MyMacro]\nResources:\n  Fn::ForEach::Topics: [T, [a, b], {}]\n  \
+             A:\n    Type: Custom::X\n    Properties:\n      P: {Fn::Transform: {Name: MyMacro}}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let warnings = template.warnings();
+        let text = format!("{warnings:?}");
+        assert_eq!(warnings.len(), 5, "{text}");
+        assert!(!text.contains("Serverless"), "{text}");
+        assert!(
+            text.contains("AWS::LanguageExtensions: AWS::LanguageExtensions expands Fn::ForEach"),
+            "{text}"
+        );
+        assert!(
+            text.contains("AWS::Include: AWS::Include inserts"),
+            "{text}"
+        );
+        assert!(
+            text.contains("MyMacro: a macro or transform may rewrite"),
+            "{text}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|(at, _)| at == "Resources/Fn::ForEach::Topics")
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|(at, _)| at == "Resources/A/Properties/P")
+        );
+        assert_eq!(template.resource_types().len(), 1);
+    }
+
+    #[test]
+    fn resources_a_transform_makes_are_known_after_apply() {
+        let text = "Resources:\n  A:\n    Type: Custom::X\n    Properties:\n      Role: !GetAtt FnRole.Arn\n      Api: !Ref ApiStage\n";
+        let plain = Template::parse(text, "t.yaml").unwrap();
+        let pseudo = Pseudo::unnamed("100000000001", "us-east-1");
+        let options = ResolveOptions::default();
+        let resolver = plain
+            .resolver(pseudo.clone(), &BTreeMap::new(), options.clone())
+            .unwrap();
+        assert!(
+            resolver.resource("A").is_err(),
+            "FnRole is not in a plain template"
+        );
+        let sam =
+            Template::parse(&format!("Transform: {SAM_TRANSFORM}\n{text}"), "t.yaml").unwrap();
+        let resolver = sam.resolver(pseudo, &BTreeMap::new(), options).unwrap();
+        let resolved = resolver.resource("A").unwrap().unwrap();
+        assert_eq!(
+            unknown_origin(&resolved.properties["Role"]),
+            Some("FnRole.Arn")
+        );
+        assert_eq!(
+            unknown_origin(&resolved.properties["Api"]),
+            Some("ApiStage")
+        );
     }
 
     #[test]

@@ -109,6 +109,13 @@ impl Validation {
 pub fn validate(template: &Template, resolver: &Resolver<'_>) -> Validation {
     let ours = resources::type_names();
     let mut validation = Validation::default();
+    for (location, problem) in template.warnings() {
+        validation.findings.push(Finding {
+            location,
+            problem,
+            is_error: false,
+        });
+    }
     for (logical_id, type_name) in template.resource_types() {
         let location = format!("Resources/{logical_id}");
         if let Err(e) = resolver.exists(logical_id) {
@@ -173,7 +180,101 @@ pub fn validate(template: &Template, resolver: &Resolver<'_>) -> Validation {
             }
         }
     }
+    for finding in attribute_findings(template) {
+        if !validation.findings.contains(&finding) {
+            validation.findings.push(finding);
+        }
+    }
     validation
+}
+
+/// `Fn::GetAtt` (and `${Resource.Attribute}` in `Fn::Sub`) of an attribute
+/// that a resource of this provider's types does not have, anywhere in the
+/// template (other resources and Outputs included).
+pub fn attribute_findings(template: &Template) -> Vec<Finding> {
+    let types = template.resource_types();
+    let mut findings = Vec::new();
+    let mut check = |target: &str, path: &str| {
+        let Some((logical_id, attribute)) = target.split_once('.') else {
+            return;
+        };
+        let problem = types
+            .get(logical_id)
+            .and_then(|t| resources::attribute_problem(t, attribute));
+        if let Some(problem) = problem {
+            findings.push(Finding {
+                location: path.to_owned(),
+                problem: format!("Fn::GetAtt {logical_id}.{attribute}: {problem}"),
+                is_error: true,
+            });
+        }
+    };
+    fn walk(value: &Value, path: &str, check: &mut dyn FnMut(&str, &str)) {
+        match value {
+            Value::Object(map) => {
+                if let (1, Some(argument)) = (map.len(), map.get("Fn::GetAtt")) {
+                    match argument {
+                        Value::String(target) => check(target, path),
+                        Value::Array(items) => {
+                            if let [Value::String(id), Value::String(attribute)] = items.as_slice()
+                            {
+                                check(&format!("{id}.{attribute}"), path);
+                            }
+                        }
+                        _ => {}
+                    }
+                    return;
+                }
+                if let (1, Some(argument)) = (map.len(), map.get("Fn::Sub")) {
+                    let text = match argument {
+                        Value::String(text) => Some(text.as_str()),
+                        Value::Array(items) => items.first().and_then(Value::as_str),
+                        _ => None,
+                    };
+                    for variable in text.map(sub_variables).unwrap_or_default() {
+                        check(&variable, path);
+                    }
+                }
+                for (key, item) in map {
+                    let here = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}/{key}")
+                    };
+                    walk(item, &here, check);
+                }
+            }
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, item)| walk(item, &format!("{path}/{i}"), check)),
+            _ => {}
+        }
+    }
+    for section in ["Resources", "Outputs"] {
+        walk(
+            &Value::Object(template.section(section).clone()),
+            section,
+            &mut check,
+        );
+    }
+    findings
+}
+
+/// The `${Name}` variables of a `Fn::Sub` text (not the `${!Literal}` ones).
+fn sub_variables(text: &str) -> Vec<String> {
+    let mut variables = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if !name.starts_with('!') {
+            variables.push(name.trim().to_owned());
+        }
+        rest = &after[end + 1..];
+    }
+    variables
 }
 
 fn error_finding(error: crate::Error) -> Finding {
@@ -356,6 +457,42 @@ Resources:
         ) + "  Role:\n    Type: AWS::IAM::Role\n";
         let validation = validate_text(&role_later);
         assert_eq!(validation.findings.len(), 1, "{:?}", validation.findings);
+    }
+
+    #[test]
+    fn get_att_names_are_checked_per_type_everywhere() {
+        let text = GOOD.to_owned()
+            + "  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Sub \"${Alerts.Bogus}\"\n\
+               Outputs:\n  A:\n    Value: !GetAtt Alerts.Arn\n  B:\n    Value: !GetAtt [Alerts, Nope]\n  \
+               C:\n    Value: !GetAtt Role.Anything\n";
+        let validation = validate_text(&text);
+        let errors: Vec<(&str, &str)> = validation
+            .findings
+            .iter()
+            .filter(|f| f.is_error)
+            .map(|f| (f.location.as_str(), f.problem.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].0, "Resources/Topic/Properties/DisplayName");
+        assert_eq!(errors[1].0, "Outputs/B/Value");
+        assert!(
+            errors[1].1.contains("has no attribute \"Nope\"")
+                && errors[1].1.contains("can read Arn, ConfigurationName"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn unquoted_yaml_1_1_booleans_validate() {
+        let validation =
+            validate_text(&GOOD.replace("UserRoleRequired: \"false\"", "UserRoleRequired: No"));
+        assert!(validation.is_valid(), "{:?}", validation.findings);
+        let validation =
+            validate_text(&GOOD.replace("UserRoleRequired: \"false\"", "UserRoleRequired: \"No\""));
+        assert!(
+            !validation.is_valid(),
+            "a quoted No is text, as CloudFormation reads it"
+        );
     }
 
     #[test]
