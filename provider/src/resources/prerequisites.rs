@@ -141,14 +141,19 @@ async fn check_raw_message_delivery(
             (s.endpoint() == Some(CHATBOT_SNS_ENDPOINT) && arn.starts_with("arn:")).then_some(arn)
         });
         for subscription in chatbot {
-            let attributes = sns
+            let attributes = match sns
                 .get_subscription_attributes()
                 .subscription_arn(subscription)
                 .send()
                 .await
-                .map_err(|e| {
-                    Error::from_sdk("sns", "GetSubscriptionAttributes", subscription, e)
-                })?;
+                .map_err(|e| Error::from_sdk("sns", "GetSubscriptionAttributes", subscription, e))
+            {
+                Ok(attributes) => attributes,
+                // Unsubscribed since the listing (the last configuration using
+                // the topic went): nothing left to check on it.
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e),
+            };
             let raw = attributes
                 .attributes()
                 .and_then(|a| a.get("RawMessageDelivery"))
