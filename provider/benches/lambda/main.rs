@@ -95,7 +95,7 @@ impl Bench {
         json!({
             "ConfigurationName": name,
             "SlackWorkspaceId": self.cloud.seed["slack_team_id"],
-            "SlackChannelId": "C0BENCH1",
+            "SlackChannelId": support::unique_channel(),
             "IamRoleArn": seeded["chatbot_role_arn"],
             "SnsTopicArns": [seeded["topics"]["us-east-1"]],
             "LoggingLevel": "ERROR",
@@ -105,6 +105,8 @@ impl Bench {
     /// Invokes `lambda` with `request` and a ResponseURL through the proxy;
     /// checks the response; returns its PhysicalResourceId and the timing.
     fn invoke(&self, lambda: &mut LocalLambda, mut request: Value) -> (String, Timing) {
+        // As if CloudFormation sent it: both contenders verify every request.
+        self.runtime.block_on(self.cloud.stage(&request, None));
         let (url, key) = self.runtime.block_on(self.cloud.response_url());
         request["ResponseURL"] = json!(url.replace(&self.cloud.endpoint, &self.proxy.endpoint));
         let (outcome, timing) = lambda.invoke_timed(request, DEADLINE);

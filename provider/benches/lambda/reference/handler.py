@@ -2,12 +2,14 @@
 Lambda with boto3 would implement it, making the same service calls as the
 chatops provider, in the same order, with the same warm caches:
 
-  Create: Organizations DescribeAccount and STS AssumeRole (cached per
-  account), Chatbot DescribeSlackWorkspaces, IAM GetRole,
+  Every request: Organizations DescribeAccount and STS AssumeRole (cached
+  per account), CloudFormation DescribeStackResource (is the stack really
+  sending this request? docs/provenance.md). Create: Chatbot
+  DescribeSlackWorkspaces, IAM GetRole,
   ListAttachedRolePolicies, ListRolePolicies, GetRolePolicy (each inline
   policy), SNS GetTopicAttributes and ListSubscriptionsByTopic (each topic),
   Chatbot CreateSlackChannelConfiguration; Delete: DeleteSlackChannel-
-  Configuration; an Update that changes nothing: no call. Then the response
+  Configuration; an Update that changes nothing: no further call. Then the response
   PUT to the ResponseURL.
 
 Only what the benchmark drives is implemented (one type, no replacement or
@@ -30,6 +32,9 @@ SESSION = boto3.session.Session()
 ORGANIZATIONS = SESSION.client("organizations", config=CONFIG)
 STS = SESSION.client("sts", config=CONFIG)
 REGION = SESSION.region_name or "us-east-1"
+# Chatbot has no us-east-1 endpoint: the provider calls the nearest served region.
+CHATBOT_REGION = os.environ.get("CHATOPS_CHATBOT_REGION") or ("us-east-2" if REGION == "us-east-1" else REGION)
+EXPECTED_STATUS = {"Create": "CREATE_IN_PROGRESS", "Update": "UPDATE_IN_PROGRESS", "Delete": "DELETE_IN_PROGRESS"}
 ROLE_NAME = os.environ.get("CHATOPS_EXECUTION_ROLE_NAME", "ChatOpsExecutionRole")
 EXTERNAL_ID = os.environ.get("CHATOPS_EXTERNAL_ID")
 MEMBERSHIP_TTL = 300
@@ -61,6 +66,7 @@ def handle(request):
     try:
         props = without_token(request.get("ResourceProperties"))
         account = request["StackId"].split(":")[4]
+        verify(request, account)
         if kind == "Create":
             return "SUCCESS", create(props, account, request), None
         if kind == "Update":
@@ -72,6 +78,18 @@ def handle(request):
         return "SUCCESS", physical_id, None
     except Exception as error:  # always answer
         return "FAILED", physical_id, str(error)[:2000]
+
+
+def verify(request, account):
+    """Acts only on what CloudFormation confirms is in progress (the provider's cleanup-phase check aside)."""
+    cloudformation = client(account, request, "cloudformation", request["StackId"].split(":")[3])
+    resource = cloudformation.describe_stack_resource(
+        StackName=request["StackId"], LogicalResourceId=request["LogicalResourceId"])["StackResourceDetail"]
+    confirmed = resource["ResourceType"] == request["ResourceType"] and \
+        resource["ResourceStatus"] == EXPECTED_STATUS[request["RequestType"]] and \
+        (request["RequestType"] == "Create" or resource.get("PhysicalResourceId") == request.get("PhysicalResourceId"))
+    if not confirmed:
+        raise PermissionError("could not verify this request with CloudFormation")
 
 
 def without_token(props):
@@ -127,7 +145,7 @@ def client(account, request, service, region=REGION):
 
 def create(props, account, request):
     validate(props)
-    chatbot = client(account, request, "chatbot")
+    chatbot = client(account, request, "chatbot", CHATBOT_REGION)
     iam = client(account, request, "iam")
     workspaces = chatbot.describe_slack_workspaces()["SlackWorkspaces"]
     if not any(w["SlackTeamId"] == props["SlackWorkspaceId"] for w in workspaces):
@@ -177,7 +195,7 @@ def create(props, account, request):
 def delete(physical_id, account, request):
     if not physical_id.startswith("arn:"):
         return
-    chatbot = client(account, request, "chatbot")
+    chatbot = client(account, request, "chatbot", CHATBOT_REGION)
     try:
         chatbot.delete_slack_channel_configuration(ChatConfigurationArn=physical_id)
     except ClientError as error:
