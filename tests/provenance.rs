@@ -185,3 +185,30 @@ async fn a_cleanup_deletes_the_replaced_id_that_its_events_name() {
     assert_success(&response);
     assert_eq!(channel_of(account, &old_arn).await, None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_cloudformation_confirms_a_moment_late_is_carried_out() {
+    let account = &cloud().members()[1];
+    let mut lambda = provider_lambda(&[]);
+    let name = unique("lagging");
+    let stack = Stack::new(account, TYPE);
+    let mut create = stack.create("Alerts", &properties(account, &name, &unique_channel()));
+    // CloudFormation's view catches up with its own request two seconds later.
+    let staged = create.clone();
+    let lagging = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        cloud().stage(&staged, None).await;
+    });
+    let response = send_forged(
+        cloud(),
+        &mut lambda,
+        &mut create,
+        sns_wrapped,
+        Duration::from_secs(60),
+    )
+    .await;
+    lagging.await.unwrap();
+    let arn = assert_success(&response);
+    assert_eq!(arn, arn_of(account, &name));
+    assert!(channel_of(account, &arn).await.is_some());
+}
