@@ -16,27 +16,29 @@ use serde_json::{Value, json};
 pub use lambda::{LocalLambda, Outcome};
 pub use localcloud::{LocalCloud, cloud};
 
-/// A name no other test uses, for resources and stacks in the shared cloud.
-pub fn unique(prefix: &str) -> String {
+/// This process, a counter and the clock's nanoseconds: no two calls, and no
+/// two test processes sharing a cloud, get the same.
+fn stamp() -> (u32, u64, u32) {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
-    format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
+    (std::process::id(), n, nanos)
+}
+
+/// A name no other test uses, for resources and stacks in the shared cloud.
+pub fn unique(prefix: &str) -> String {
+    let (pid, n, nanos) = stamp();
+    format!("{prefix}-{pid}-{n}-{nanos:x}")
 }
 
 /// A Slack channel id no other test uses: AWS Chatbot allows one
 /// configuration per channel in an account.
 pub fn unique_channel() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!("C{:X}{n:X}{nanos:X}", std::process::id())
+    let (pid, n, nanos) = stamp();
+    format!("C{pid:X}{n:X}{nanos:X}")
 }
 
 /// A CloudFormation stack in `account` that sends requests for one resource type.
