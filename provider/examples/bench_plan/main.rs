@@ -92,11 +92,17 @@ fn template() -> anyhow::Result<Template> {
     )?)
 }
 
-fn parameters() -> BTreeMap<String, String> {
-    BTreeMap::from([("ServiceToken".to_owned(), SERVICE_TOKEN.to_owned())])
+/// The stack's parameters; `channel_role` overrides the template's default
+/// channel role name (the local cloud seeds its own).
+fn parameters(channel_role: Option<&str>) -> BTreeMap<String, String> {
+    let mut parameters = BTreeMap::from([("ServiceToken".to_owned(), SERVICE_TOKEN.to_owned())]);
+    if let Some(role) = channel_role {
+        parameters.insert("ChannelRoleName".to_owned(), role.to_owned());
+    }
+    parameters
 }
 
-fn targets(accounts: &[String], region: &str) -> Vec<StackTarget> {
+fn targets(accounts: &[String], region: &str, channel_role: Option<&str>) -> Vec<StackTarget> {
     accounts
         .iter()
         .map(|account_id| StackTarget {
@@ -105,8 +111,8 @@ fn targets(accounts: &[String], region: &str) -> Vec<StackTarget> {
             stack_name: Some(STACK.to_owned()),
             stack_id: None,
             ownership: Ownership::of_stack(STACK),
-            parameters: parameters(),
-            deployed_parameters: parameters(),
+            parameters: parameters(channel_role),
+            deployed_parameters: parameters(channel_role),
         })
         .collect()
 }
@@ -188,7 +194,8 @@ fn deployed_configuration(account: &str) -> Value {
         "SlackTeamName": "chatops", "SlackTeamId": "T0CHATOPS1",
         "SlackChannelId": "C0ALERTS1", "SlackChannelName": "alerts",
         "ChatConfigurationArn": format!("arn:aws:chatbot::{account}:chat-configuration/slack-channel/{name}"),
-        "IamRoleArn": format!("arn:aws:iam::{account}:role/ChatbotChannelRole"),
+        // The example template's default channel role (ChannelRoleName).
+        "IamRoleArn": format!("arn:aws:iam::{account}:role/chatops-chatbot-notifications"),
         "SnsTopicArns": [format!("arn:aws:sns:us-east-1:{account}:chatops-alerts")],
         "ConfigurationName": name,
         "LoggingLevel": "INFO",
@@ -235,7 +242,7 @@ async fn bench_fake(options: &Options) -> anyhow::Result<Figures> {
     let planned = run::plan_all(
         &provider,
         &inputs,
-        targets(&accounts, "us-east-1"),
+        targets(&accounts, "us-east-1", None),
         None,
         || AccountsLive::new(&provider, "chatops-bench"),
         None,
@@ -323,7 +330,12 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
 
     // Deploy the example stack's channel in every account, as the provider would.
     let deploy_started = Instant::now();
-    let all = targets(&accounts, "us-east-1");
+    let channel_role = cloud.info["accounts"][0]["chatbot_role_arn"]
+        .as_str()
+        .and_then(|arn| arn.rsplit('/').next())
+        .context("the seeded channel role")?
+        .to_owned();
+    let all = targets(&accounts, "us-east-1", Some(&channel_role));
     let deployed: Vec<anyhow::Result<()>> =
         futures::StreamExt::collect(futures::StreamExt::buffer_unordered(
             futures::stream::iter(all.iter().map(|target| {
@@ -383,7 +395,7 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
     let planned = run::plan_all(
         &provider,
         &inputs,
-        targets(&accounts, "us-east-1"),
+        all.clone(),
         None,
         || AccountsLive::new(&provider, "chatops-bench"),
         None,
