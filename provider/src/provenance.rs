@@ -103,6 +103,19 @@ fn unverified(reason: String) -> Error {
     ))
 }
 
+/// A CloudFormation read that failed (after the SDK's retries): the request
+/// stays unverified, with what the service said.
+fn failed_read<E>(
+    operation: &'static str,
+    stack_id: &str,
+    error: aws_sdk_sts::error::SdkError<E>,
+) -> Error
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    unverified(Error::from_sdk("cloudformation", operation, stack_id, error).to_string())
+}
+
 enum Observed {
     Resource(ResourceView),
     /// The stack or the logical resource does not exist (CloudFormation's words).
@@ -132,17 +145,7 @@ async fn observe(
                 reply_to.logical_resource_id, reply_to.stack_id
             )));
         }
-        Err(e) => {
-            return Err(unverified(
-                Error::from_sdk(
-                    "cloudformation",
-                    "DescribeStackResource",
-                    &reply_to.stack_id,
-                    e,
-                )
-                .to_string(),
-            ));
-        }
+        Err(e) => return Err(failed_read("DescribeStackResource", &reply_to.stack_id, e)),
     };
     let Some(detail) = answer.stack_resource_detail() else {
         return Ok(Observed::Missing(
@@ -181,12 +184,7 @@ async fn cleanup_view(
         .stack_name(&reply_to.stack_id)
         .send()
         .await
-        .map_err(|e| {
-            unverified(
-                Error::from_sdk("cloudformation", "DescribeStacks", &reply_to.stack_id, e)
-                    .to_string(),
-            )
-        })?;
+        .map_err(|e| failed_read("DescribeStacks", &reply_to.stack_id, e))?;
     let Some(stack) = stacks.stacks().first() else {
         return Ok(CleanupView {
             stack_status: "(no such stack)".into(),
@@ -214,17 +212,7 @@ async fn cleanup_view(
             .set_next_token(next_token.take())
             .send()
             .await
-            .map_err(|e| {
-                unverified(
-                    Error::from_sdk(
-                        "cloudformation",
-                        "DescribeStackEvents",
-                        &reply_to.stack_id,
-                        e,
-                    )
-                    .to_string(),
-                )
-            })?;
+            .map_err(|e| failed_read("DescribeStackEvents", &reply_to.stack_id, e))?;
         let events = page.stack_events();
         if events.iter().any(|event| is_delete_of(event, request)) {
             return Ok(CleanupView {
