@@ -23,9 +23,6 @@ struct Lifecycle {
     parameters: Vec<(&'static str, String)>,
     /// The parameter changed by the update, and its new value.
     update: (&'static str, String),
-    /// Whether the plan can tell the stack's resources by their tags: the
-    /// Support App has no tags, so its plans compare without a stack name.
-    tagged: bool,
 }
 
 fn example_path(example: &str) -> String {
@@ -39,7 +36,7 @@ fn example_path(example: &str) -> String {
 fn plan(
     example: &str,
     account: &str,
-    stack_name: Option<&str>,
+    stack_name: &str,
     parameters: &[(&'static str, String)],
 ) -> Output {
     let mut args = vec![
@@ -47,12 +44,11 @@ fn plan(
         example_path(example),
         "--accounts".to_owned(),
         account.to_owned(),
+        "--stack-name".to_owned(),
+        stack_name.to_owned(),
         "--detailed-exitcode".to_owned(),
         "--no-color".to_owned(),
     ];
-    if let Some(stack_name) = stack_name {
-        args.extend(["--stack-name".to_owned(), stack_name.to_owned()]);
-    }
     for (key, value) in parameters {
         args.push("-p".to_owned());
         args.push(format!("{key}={value}"));
@@ -80,7 +76,6 @@ impl Lifecycle {
         let client = cloudformation(&self.account).await;
         let template = std::fs::read_to_string(example_path(self.example)).expect("the example");
         let stack_name = unique("example");
-        let planned_stack = self.tagged.then_some(stack_name.as_str());
         let mut values = vec![("ServiceToken", deployment.topic_arn.clone())];
         values.extend(self.parameters.iter().cloned());
         let as_pairs = |values: &[(&'static str, String)]| {
@@ -105,7 +100,7 @@ impl Lifecycle {
             .expect("StackId")
             .to_owned();
         assert_settled_in(&client, &stack_id, "CREATE_COMPLETE").await;
-        let planned = plan(self.example, &self.account, planned_stack, &values);
+        let planned = plan(self.example, &self.account, &stack_name, &values);
         assert_plan_exit(&planned, 0, &format!("of {} once created", self.example));
 
         let (key, value) = self.update.clone();
@@ -121,7 +116,7 @@ impl Lifecycle {
             .await
             .expect("UpdateStack");
         assert_settled_in(&client, &stack_id, "UPDATE_COMPLETE").await;
-        let planned = plan(self.example, &self.account, planned_stack, &values);
+        let planned = plan(self.example, &self.account, &stack_name, &values);
         assert_plan_exit(&planned, 0, &format!("of {} once updated", self.example));
 
         client
@@ -131,7 +126,7 @@ impl Lifecycle {
             .await
             .expect("DeleteStack");
         assert_settled_in(&client, &stack_id, "DELETE_COMPLETE").await;
-        let planned = plan(self.example, &self.account, planned_stack, &values);
+        let planned = plan(self.example, &self.account, &stack_name, &values);
         assert_plan_exit(&planned, 2, &format!("of {} once deleted", self.example));
         let shown = String::from_utf8_lossy(&planned.stdout);
         assert!(
@@ -156,7 +151,6 @@ async fn slack_channel_example() {
             ("ChannelRoleName", "ChatbotChannelRole".into()),
         ],
         update: ("Environment", "prod".into()),
-        tagged: true,
     }
     .run()
     .await;
@@ -178,7 +172,6 @@ async fn chime_webhook_example() {
             "WebhookUrl",
             "https://hooks.chime.aws/incomingwebhooks/stack-second?token=c3RhY2stc2Vjb25k".into(),
         ),
-        tagged: true,
     }
     .run()
     .await;
@@ -199,7 +192,6 @@ async fn teams_channel_example() {
             "ChannelId",
             "19%3aupdatedchannel0000000000000000%40thread.tacv2".into(),
         ),
-        tagged: true,
     }
     .run()
     .await;
@@ -214,7 +206,6 @@ async fn support_app_examples() {
         account: account.clone(),
         parameters: vec![],
         update: ("AliasPrefix", "org-".into()),
-        tagged: false,
     }
     .run()
     .await;
@@ -223,7 +214,6 @@ async fn support_app_examples() {
         account: account.clone(),
         parameters: vec![],
         update: ("VersionId", "2".into()),
-        tagged: false,
     }
     .run()
     .await;
@@ -232,7 +222,6 @@ async fn support_app_examples() {
         account,
         parameters: vec![("ChannelId", unique_channel())],
         update: ("NotifyOnCaseSeverity", "all".into()),
-        tagged: false,
     }
     .run()
     .await;

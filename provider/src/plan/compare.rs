@@ -113,6 +113,17 @@ impl Ownership {
     }
 }
 
+/// Who owns a live resource of type `R`. A type without ownership tags (the
+/// Support App) cannot say: the plan compares it with the template, as the
+/// deploy, which acts on its natural key, would.
+fn owner<R: Resource>(scope: &Scope<'_>, tags: &[crate::properties::Tag]) -> Owned {
+    if R::OWNERSHIP_TAGS {
+        scope.ownership.owner_of(tags)
+    } else {
+        Owned::Unknown
+    }
+}
+
 /// Who owns a live resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owned {
@@ -293,7 +304,7 @@ pub fn compare<R: Resource>(
                 if claimed[index] {
                     continue;
                 }
-                if let Owned::Ours(logical_id) = scope.ownership.owner_of(&item.resource.tags) {
+                if let Owned::Ours(logical_id) = owner::<R>(scope, &item.resource.tags) {
                     if !scope.template_logical_ids.contains(&logical_id) {
                         plans.push(delete_plan::<R>(
                             scope,
@@ -372,7 +383,7 @@ fn online<R: Resource>(
         };
     };
     let current = &live[index];
-    match scope.ownership.owner_of(&current.resource.tags) {
+    match owner::<R>(scope, &current.resource.tags) {
         Owned::Ours(logical_id) if logical_id != n.logical_id => {
             let mut plan = create_plan(scope, n);
             if scope.template_logical_ids.contains(&logical_id) {
@@ -490,7 +501,7 @@ fn find_current<R: Resource>(
     let free = |index: &usize| !claimed[*index];
     let indices = || (0..live.len()).filter(free);
     let ours = |index: &usize| {
-        scope.ownership.owner_of(&live[*index].resource.tags) == Owned::Ours(n.logical_id.clone())
+        owner::<R>(scope, &live[*index].resource.tags) == Owned::Ours(n.logical_id.clone())
     };
     let keyed = |key: &Option<String>, target: &Option<Target>, index: &usize| {
         let item = &live[*index];

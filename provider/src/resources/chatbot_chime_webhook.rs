@@ -89,6 +89,7 @@ impl fmt::Debug for ChimeWebhook {
 impl Resource for ChimeWebhook {
     const TYPE_NAME: &'static str = "Custom::ChatbotChimeWebhook";
     const SERVICE: Service = Service::Chatbot;
+    const OWNERSHIP_TAGS: bool = true;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName"];
     // The chatbot API model marks ChimeWebhookDescription `sensitive`: kept,
     // like the URL, out of plans, logs, Reasons and the live properties.

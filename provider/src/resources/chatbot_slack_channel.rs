@@ -75,6 +75,7 @@ pub struct SlackChannel {
 impl Resource for SlackChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotSlackChannel";
     const SERVICE: Service = Service::Chatbot;
+    const OWNERSHIP_TAGS: bool = true;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "SlackWorkspaceId"];
     const UNORDERED: &'static [&'static str] = &[
         "SnsTopicArns",

@@ -92,6 +92,7 @@ pub struct TeamsChannel {
 impl Resource for TeamsChannel {
     const TYPE_NAME: &'static str = "Custom::ChatbotTeamsChannel";
     const SERVICE: Service = Service::Chatbot;
+    const OWNERSHIP_TAGS: bool = true;
     const CREATE_ONLY: &'static [&'static str] = &["ConfigurationName", "TeamId", "TeamsTenantId"];
     const UNORDERED: &'static [&'static str] = &[
         "SnsTopicArns",

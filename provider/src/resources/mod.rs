@@ -51,6 +51,10 @@ pub trait Resource:
     const CREATE_ONLY: &'static [&'static str];
     /// Secret properties: never read back, never logged or shown.
     const WRITE_ONLY: &'static [&'static str] = &[];
+    /// Whether the service keeps the provider's ownership tags on the
+    /// resource (AWS Chatbot does, the Support App has no tags): only then
+    /// can a plan tell which stack a live resource belongs to.
+    const OWNERSHIP_TAGS: bool = false;
     /// List properties whose order does not matter.
     const UNORDERED: &'static [&'static str] = &[];
     /// Properties that steer the provider and are not part of the live
