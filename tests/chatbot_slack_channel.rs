@@ -322,7 +322,7 @@ async fn missing_role_and_topic_are_named() {
     let stack = Stack::new(account, TYPE);
     let mut lambda = provider_lambda(&[]);
     let mut props = properties(account, &unique("norole"));
-    props["IamRoleArn"] = json!(format!("arn:aws:iam::{account}:role/NoSuchRole"));
+    props["IamRoleArn"] = json!(format!("arn:aws:iam::{account}:role/chatops-no-such-role"));
     let reason = assert_failed(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
     assert!(
         reason.starts_with("invalid property IamRoleArn:") && reason.contains("does not exist"),

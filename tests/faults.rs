@@ -499,7 +499,9 @@ async fn a_replacement_whose_old_resource_cannot_be_deleted() {
     );
 
     let new_name = unique("new");
-    let new_props = properties(&private, &account, &new_name);
+    let mut new_props = properties(&private, &account, &new_name);
+    // Chatbot allows one configuration per Slack channel: the replacement moves.
+    new_props["SlackChannelId"] = json!("C0FAULTS2");
     let replaced = send_in(
         &private,
         &mut lambda,
@@ -534,7 +536,7 @@ async fn a_replacement_whose_old_resource_cannot_be_deleted() {
     assert_eq!(configurations(&private, &account, &old_name).await.len(), 1);
     assert_eq!(
         configurations(&private, &account, &new_name).await,
-        [(new_arn.clone(), "C0FAULTS1".to_owned())],
+        [(new_arn.clone(), "C0FAULTS2".to_owned())],
         "the replacement stays, and stays tracked"
     );
 

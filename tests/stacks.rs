@@ -153,7 +153,7 @@ async fn slack_channel_example() {
         account: member(4),
         parameters: vec![
             ("SlackChannelId", unique_channel()),
-            ("ChannelRoleName", "ChatbotChannelRole".into()),
+            ("ChannelRoleName", "chatops-chatbot-channel".into()),
         ],
         update: ("Environment", "prod".into()),
         tagged: true,
@@ -172,7 +172,7 @@ async fn chime_webhook_example() {
                 "WebhookUrl",
                 "https://hooks.chime.aws/incomingwebhooks/stack-first?token=c3RhY2stZmlyc3Q".into(),
             ),
-            ("ChannelRoleName", "ChatbotChannelRole".into()),
+            ("ChannelRoleName", "chatops-chatbot-channel".into()),
         ],
         update: (
             "WebhookUrl",
@@ -249,7 +249,7 @@ async fn a_refused_replacement_rolls_back_to_the_configuration_it_had() {
     let mut values = vec![
         ("ServiceToken", deployment.topic_arn.as_str()),
         ("SlackChannelId", channel.as_str()),
-        ("ChannelRoleName", "ChatbotChannelRole"),
+        ("ChannelRoleName", "chatops-chatbot-channel"),
         ("ConfigurationPrefix", prefix.as_str()),
     ];
     let stack_id = client
@@ -315,7 +315,7 @@ async fn slack_channel_stack_set_in_two_accounts() {
     let values = [
         ("ServiceToken", deployment.topic_arn.as_str()),
         ("SlackChannelId", channel.as_str()),
-        ("ChannelRoleName", "ChatbotChannelRole"),
+        ("ChannelRoleName", "chatops-chatbot-channel"),
     ];
     client
         .create_stack_set()
