@@ -419,10 +419,12 @@ impl Provider {
         let response = request.send().await.map_err(|e| {
             let code = aws_sdk_sts::error::ProvideErrorMetadata::code(&e).unwrap_or_default().to_owned();
             if code.starts_with("AccessDenied") {
+                let message = aws_sdk_sts::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
                 Error::AccessDenied(format!(
-                    "the provider could not assume {role_arn} in account {}: check that the member-role \
-                     StackSet is deployed there, that the role trusts the provider's role, and that its \
-                     ExternalId matches CHATOPS_EXTERNAL_ID",
+                    "the provider could not assume {role_arn} in account {} ({message}): check that the \
+                     member-role StackSet is deployed there, that the role trusts the provider's role, \
+                     that its ExternalId matches CHATOPS_EXTERNAL_ID, and that the provider's role may \
+                     sts:AssumeRole it (cfn-templates/provider.yaml)",
                     target.account_id
                 ))
             } else {

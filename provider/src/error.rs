@@ -65,6 +65,24 @@ pub enum Error {
 /// Shorthand for results of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Which role a denied call was made with, and which template grants it:
+/// Organizations, STS and StackSet calls are made in the provider's own
+/// account (provider.yaml), every other call with the execution role in the
+/// target account (member-role.yaml). AWS's message names the role session.
+fn access_denied_hint(service: &str, operation: &str) -> &'static str {
+    match (service, operation) {
+        ("organizations" | "sts", _)
+        | ("cloudformation", "DescribeStackSet" | "ListStackInstances" | "DescribeStackInstance") => {
+            "the provider's role lacks this permission: grant it in cfn-templates/provider.yaml \
+             (ProviderRole), or check an SCP or permissions boundary"
+        }
+        _ => {
+            "the execution role in the target account lacks this permission: grant it in \
+             cfn-templates/member-role.yaml (ExecutionRole), or check an SCP or permissions boundary"
+        }
+    }
+}
+
 impl Error {
     /// An invalid property with what is wrong and what to do.
     pub fn invalid_property(property: impl Into<String>, problem: impl Into<String>) -> Self {
@@ -100,9 +118,14 @@ impl Error {
             | "ThrottledException" => Error::Throttled(format!(
                 "{detail} (still throttled after retries; try again later)"
             )),
-            c if c.starts_with("AccessDenied") || c == "UnauthorizedOperation" => {
+            // SNS names its denial AuthorizationError (API model AuthorizationErrorException).
+            c if c.starts_with("AccessDenied")
+                || c == "UnauthorizedOperation"
+                || c == "AuthorizationError" =>
+            {
                 Error::AccessDenied(format!(
-                    "{detail} (check the execution role's permissions in the target account)"
+                    "{detail} ({})",
+                    access_denied_hint(service, operation)
                 ))
             }
             "ExpiredToken" | "ExpiredTokenException" => Error::AccessDenied(format!(
