@@ -136,6 +136,10 @@ NOTIFICATIONS_ONLY = _policy(
 ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
 
 PROVIDER_NAME = "chatops-provider"
+# A reviewer's role in the management account, holding provider.yaml's PlannerPolicy: `chatops plan
+# --role-name ChatOpsPlanRole` runs as it, and member-role.yaml's plan role trusts it.
+PLANNER_ROLE = "chatops-planner"
+PLAN_ROLE = "ChatOpsPlanRole"
 PROVIDER_REGION = "us-east-1"
 
 
@@ -184,10 +188,12 @@ def seed_account(account: str, seed: dict[str, Any], policies: _ManagedPolicies,
 
     member = template_roles.resolve_resources(
         template_roles.MEMBER_TEMPLATE,
-        {"RoleName": execution["name"], "ProviderRoleArn": provider_role_arn, "ExternalId": execution["external_id"]},
-        account, PROVIDER_REGION, ["ExecutionRole"],
+        {"RoleName": execution["name"], "ProviderRoleArn": provider_role_arn, "ExternalId": execution["external_id"],
+         "PlanPrincipalArn": f"arn:aws:iam::{management}:role/{PLANNER_ROLE}", "PlanRoleName": PLAN_ROLE},
+        account, PROVIDER_REGION, ["ExecutionRole", "PlanRole"],
     )
     template_roles.create_role(iam, member["ExecutionRole"])
+    template_roles.create_role(iam, member["PlanRole"])
     trust_management = _policy([{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{management}:root"}, "Action": "sts:AssumeRole"}])
     if not any(r.name == ORGANIZATION_ACCESS_ROLE for r in iam.roles.values()):  # moto's CreateAccount makes it in members
         _create_role(iam, ORGANIZATION_ACCESS_ROLE, trust_management, "Organizations' management account access role")
@@ -232,23 +238,27 @@ def seed_provider(management: str, organization_id: str, seed: dict[str, Any], p
         {
             "ProviderName": PROVIDER_NAME, "CodeS3Bucket": "chatops-code", "CodeS3Key": "chatops-lambda.zip",
             "ExecutionRoleName": seed["execution_role"]["name"], "ExternalId": seed["execution_role"]["external_id"],
-            "OrganizationId": organization_id,
+            "OrganizationId": organization_id, "PlanRoleName": PLAN_ROLE,
         },
-        management, PROVIDER_REGION, ["ProviderRole"],
+        management, PROVIDER_REGION, ["ProviderRole", "PlannerPolicy"],
     )
     role = template_roles.create_role(iam, resolved["ProviderRole"])
+    planner_policy = template_roles.create_managed_policy(iam, resolved["PlannerPolicy"])
+    trust = _policy([{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{management}:root"}, "Action": "sts:AssumeRole"}])
+    planner = _create_role(iam, PLANNER_ROLE, trust, "A reviewer or pipeline that runs chatops plan")
+    iam.attach_role_policy(planner_policy.arn, PLANNER_ROLE)
     # Lambda names the session after the function (the function's execution role, Lambda Developer Guide).
     session = sts_backends[management]["aws"].assume_role(
         region_name=PROVIDER_REGION, role_session_name=PROVIDER_NAME, role_arn=role.arn, policy="", duration=43200, external_id="",
     )
-    return {
-        "role_arn": role.arn,
-        "credentials": {
-            "access_key_id": session.access_key_id,
-            "secret_access_key": session.secret_access_key,
-            "session_token": session.session_token,
-        },
-    }
+    reviewer = sts_backends[management]["aws"].assume_role(
+        region_name=PROVIDER_REGION, role_session_name="reviewer", role_arn=planner.arn, policy="", duration=43200, external_id="",
+    )
+    return {"role_arn": role.arn, "credentials": _credentials(session), "planner_role_arn": planner.arn, "planner_credentials": _credentials(reviewer)}
+
+
+def _credentials(session: Any) -> dict[str, str]:
+    return {"access_key_id": session.access_key_id, "secret_access_key": session.secret_access_key, "session_token": session.session_token}
 
 
 def _create_organization(seed: dict[str, Any], members: list[dict[str, str]]) -> str:
@@ -312,6 +322,9 @@ def apply_seed(seed: dict[str, Any], endpoint: str) -> dict[str, Any]:
         "execution_role_name": seed["execution_role"]["name"],
         "provider_role_arn": provider["role_arn"],
         "provider_credentials": provider["credentials"],
+        "planner_role_arn": provider["planner_role_arn"],
+        "planner_credentials": provider["planner_credentials"],
+        "plan_role_name": PLAN_ROLE,
         "organization_access_role_name": ORGANIZATION_ACCESS_ROLE,
         "enforce_iam": iam_enforce.Settings.enabled,
         "external_id": seed["execution_role"]["external_id"],

@@ -81,6 +81,8 @@ def install() -> None:
         role_arn = self._get_param("RoleArn") or ""
         account = self.current_account
         caller, caller_arns = _caller(account, self.access_key)
+        # aws:PrincipalArn of a role session is the role's ARN ("AWS global condition context keys").
+        principal_arn = next((a for a in caller_arns if ":role/" in a), caller)
         arn = parse_arn(role_arn)
         role = None
         if arn is not None and arn.service == "iam" and arn.account.isdigit():
@@ -92,7 +94,7 @@ def install() -> None:
             "sts:externalid": self._get_param("ExternalId"),
             "sts:rolesessionname": self._get_param("RoleSessionName"),
             "aws:principalaccount": account,
-            "aws:principalarn": caller,
+            "aws:principalarn": principal_arn,
             "aws:principalorgid": membership.organization_id if membership else None,
         }
         if not trust_allows(role.assume_role_policy_document, account, caller_arns, context):

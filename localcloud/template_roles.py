@@ -39,6 +39,8 @@ def _ref_of(resource_type: str, properties: dict[str, Any], account: str, region
         return str(properties.get("RoleName") or properties.get("FunctionName"))
     if resource_type == "AWS::Logs::LogGroup":
         return str(properties["LogGroupName"])
+    if resource_type == "AWS::IAM::ManagedPolicy":
+        return f"arn:aws:iam::{account}:policy{properties.get('Path', '/')}{properties['ManagedPolicyName']}"
     raise tpl.TemplateError(f"no physical id known for a {resource_type}")
 
 
@@ -65,6 +67,16 @@ def resolve_resources(path: str, parameters: dict[str, str], account: str, regio
 
     ctx = tpl.Context(template, values, pseudo, ref=ref, getatt=getatt)
     return {logical: properties_of(logical) for logical in logical_ids if ctx.active(logical)}
+
+
+def create_managed_policy(iam: Any, properties: dict[str, Any]) -> Any:
+    """A customer managed policy from the Properties of an AWS::IAM::ManagedPolicy."""
+    import json
+
+    return iam.create_policy(
+        description=properties.get("Description", ""), path=properties.get("Path", "/"),
+        policy_document=json.dumps(properties["PolicyDocument"]), policy_name=properties["ManagedPolicyName"], tags=[],
+    )
 
 
 def create_role(iam: Any, properties: dict[str, Any]) -> Any:

@@ -67,7 +67,11 @@ class Demo:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=region, **keys)
 
     def chatops(self, *args: str) -> int:
-        return subprocess.run([str(self.binary), *args], env=self.env).returncode
+        """`chatops plan` as a reviewer: the seeded planner's credentials and the read-only plan role."""
+        planner = self.seed["planner_credentials"]
+        env = {**self.env, "AWS_ACCESS_KEY_ID": planner["access_key_id"], "AWS_SECRET_ACCESS_KEY": planner["secret_access_key"],
+               "AWS_SESSION_TOKEN": planner["session_token"], "CHATOPS_PLAN_ROLE_NAME": self.seed["plan_role_name"]}
+        return subprocess.run([str(self.binary), *args], env=env).returncode
 
     def plan_template(self) -> int:
         return self.chatops("plan", str(TEMPLATE), "--accounts", ",".join(self.accounts),

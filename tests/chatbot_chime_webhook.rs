@@ -456,7 +456,7 @@ fn chatops(args: &[&str]) -> String {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "debug")
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .output()
         .expect("running chatops");
     let text = format!(

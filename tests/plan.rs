@@ -54,7 +54,7 @@ fn write_template(name: &str, text: &str) -> PathBuf {
 fn chatops(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chatops"))
         .args(args)
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .env_remove("NO_COLOR")
         .output()
         .expect("running chatops")

@@ -59,7 +59,7 @@ fn plan(
     }
     Command::new(env!("CARGO_BIN_EXE_chatops"))
         .args(&args)
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .output()
         .expect("running chatops plan")
 }
@@ -366,7 +366,7 @@ async fn slack_channel_stack_set_in_two_accounts() {
             "--detailed-exitcode",
             "--no-color",
         ])
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .output()
         .unwrap();
     assert_plan_exit(&plan, 0, "of the StackSet once deployed");

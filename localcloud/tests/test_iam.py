@@ -219,3 +219,23 @@ def test_the_provider_role_reads_its_organization_but_not_more(lc):
     with pytest.raises(ClientError) as exc:
         lc.provider_client("sns").create_topic(Name="nope")
     assert error_code(exc) == "AuthorizationError"
+
+
+def test_only_the_named_principal_assumes_the_plan_role(lc):
+    """member-role.yaml's PlanRole trusts the principal's account narrowed by ArnLike aws:PrincipalArn (a role session's is its role's ARN)."""
+    arn = f"arn:aws:iam::{lc.members[0]}:role/{lc.info['plan_role_name']}"
+    c = lc.info["planner_credentials"]
+    planner = boto3.session.Session(aws_access_key_id=c["access_key_id"], aws_secret_access_key=c["secret_access_key"],
+                                    aws_session_token=c["session_token"], region_name="us-east-1")
+    out = planner.client("sts", endpoint_url=lc.endpoint).assume_role(RoleArn=arn, RoleSessionName="review")["Credentials"]
+    chatbot = session(lc, out).client("chatbot", endpoint_url=lc.endpoint, region_name="us-east-2")
+    assert isinstance(chatbot.describe_slack_channel_configurations()["SlackChannelConfigurations"], list)
+    with pytest.raises(ClientError) as exc:  # read-only
+        chatbot.delete_slack_channel_configuration(ChatConfigurationArn=f"arn:aws:chatbot::{lc.members[0]}:chat-configuration/slack-channel/x")
+    assert error_code(exc) == "AccessDeniedException"
+    with pytest.raises(ClientError) as exc:  # the management account's root is in the Principal, not in aws:PrincipalArn
+        lc.client("sts").assume_role(RoleArn=arn, RoleSessionName="review")
+    assert error_code(exc) == "AccessDenied"
+    with pytest.raises(ClientError) as exc:  # the provider's role may assume only the execution role
+        lc.provider_client("sts").assume_role(RoleArn=arn, RoleSessionName="review")
+    assert error_code(exc) == "AccessDenied" and "chatops-provider-us-east-1" in str(exc.value)

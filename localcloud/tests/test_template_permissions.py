@@ -39,19 +39,23 @@ NOT_CALLED_BY_THE_BINARY = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:Se
 
 
 def _role_actions(path: str, logical_id: str) -> list[tuple[str, str]]:
+    """(Sid, action) of every statement of a role's inline policies or of a managed policy."""
     with open(path) as f:
         template = tpl.load(f.read())
-    policies = template["Resources"][logical_id]["Properties"]["Policies"]
+    properties = template["Resources"][logical_id]["Properties"]
+    documents = [p["PolicyDocument"] for p in properties["Policies"]] if "Policies" in properties else [properties["PolicyDocument"]]
     out = []
-    for policy in policies:
-        for statement in policy["PolicyDocument"]["Statement"]:
+    for document in documents:
+        for statement in document["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             out += [(statement["Sid"], action) for action in actions if action not in NOT_CALLED_BY_THE_BINARY]
     return out
 
 
 PROVIDER_ACTIONS = _role_actions(os.path.join(REPO, "cfn-templates", "provider.yaml"), "ProviderRole")
+PLANNER_ACTIONS = _role_actions(os.path.join(REPO, "cfn-templates", "provider.yaml"), "PlannerPolicy")
 EXECUTION_ACTIONS = _role_actions(os.path.join(REPO, "cfn-templates", "member-role.yaml"), "ExecutionRole")
+PLAN_ROLE_ACTIONS = _role_actions(os.path.join(REPO, "cfn-templates", "member-role.yaml"), "PlanRole")
 
 
 @pytest.fixture(scope="module")
@@ -65,18 +69,22 @@ def private() -> Any:
 
 
 class Provider:
-    """The binary, run as the provider's role against `lc`."""
+    """The binary, run as the provider's role against `lc` (or, `planner`, as a reviewer running plans)."""
 
-    def __init__(self, lc: Cloud):
+    def __init__(self, lc: Cloud, planner: bool = False):
         self.lc = lc
+        credentials = lc.info["planner_credentials" if planner else "provider_credentials"]
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
             "AWS_ENDPOINT_URL": lc.endpoint, "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-            **lc.provider_env(),
+            "AWS_ACCESS_KEY_ID": credentials["access_key_id"], "AWS_SECRET_ACCESS_KEY": credentials["secret_access_key"],
+            "AWS_SESSION_TOKEN": credentials["session_token"],
             "CHATOPS_EXTERNAL_ID": lc.info["external_id"], "CHATOPS_EXECUTION_ROLE_NAME": lc.info["execution_role_name"],
             "CHATOPS_ORGANIZATION_ID": lc.info["organization_id"],
             "CHATOPS_LOCAL_RESPONSE_ORIGIN": lc.endpoint, "RUST_LOG": "error",
         }
+        if planner:
+            self.env["CHATOPS_PLAN_ROLE_NAME"] = lc.info["plan_role_name"]
 
     def invoke(self, request: dict[str, Any], stage: dict[str, Any] | None = None) -> dict[str, Any]:
         """Stages CloudFormation's state for `request` (`stage`: phase and current id), runs it, returns the response."""
@@ -157,6 +165,7 @@ class Lifecycle:
         alias, alias2 = {"AccountAlias": f"perm {t}"}, {"AccountAlias": f"perm {t} 2"}
         sc, ch, tm = "Custom::ChatbotSlackChannel", "Custom::ChatbotChimeWebhook", "Custom::ChatbotTeamsChannel"
         ws, sa, aa = "Custom::SupportAppSlackWorkspace", "Custom::SupportAppSlackChannel", "Custom::SupportAppAccountAlias"
+        self.steps_properties = {"Slack": slack}
         return [
             lambda: self.request("Create", "Slack", sc, slack),
             lambda: self.request("Create", "Slack", sc, slack),  # a retried Create adopts what the first made
@@ -190,10 +199,53 @@ class Lifecycle:
             self.request("Delete", logical, resource_type, properties)
 
 
+# One resource of each type, so that a plan lists each kind of live configuration; the Slack channel
+# is the one the lifecycle's first step creates, so that its ownership tags are read too.
 PLAN_TEMPLATE = """
 Parameters:
   ServiceToken: {Type: String}
+  Name: {Type: String}
+  Channel: {Type: String}
 Resources:
+  Slack:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: !Ref Name
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: !Ref Channel
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-chatbot-channel"
+  Chime:
+    Type: Custom::ChatbotChimeWebhook
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: plan-chime
+      WebhookDescription: room
+      WebhookUrl: https://hooks.chime.aws/incomingwebhooks/plan?token=plan
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-chatbot-channel"
+      SnsTopicArns: [!Sub "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:chatops-alerts"]
+  Teams:
+    Type: Custom::ChatbotTeamsChannel
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: plan-teams
+      TeamId: 3f2504e0-4f89-41d3-9a0c-0305e82c3301
+      TeamsTenantId: 9c6b0c3e-7f5a-4b8e-9d1f-2a3b4c5d6e7f
+      TeamsChannelId: "19%3aplan%40thread.tacv2"
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-chatbot-channel"
+  Workspace:
+    Type: Custom::SupportAppSlackWorkspace
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      TeamId: T0CHATOPS1
+  Channel:
+    Type: Custom::SupportAppSlackChannel
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      TeamId: T0CHATOPS1
+      ChannelId: CPLAN1
+      ChannelRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-supportapp-channel"
+      NotifyOnCaseSeverity: none
   Alias:
     Type: Custom::SupportAppAccountAlias
     Properties:
@@ -202,9 +254,10 @@ Resources:
 """
 
 
-def plan_steps(lc: Cloud, provider: Provider, template: str, stack_set: str) -> list[Callable[[], dict[str, Any]]]:
-    """`chatops plan` over the organization, an OU, and a StackSet; a failure reads as a FAILED response."""
+def plan_steps(lc: Cloud, provider: Provider, template: str, stack_set: str, life: "Lifecycle") -> list[Callable[[], dict[str, Any]]]:
+    """`chatops plan` on one account, the organization, an OU, and a StackSet; a failure reads as a FAILED response."""
     root = lc.client("organizations").list_roots()["Roots"][0]["Id"]
+    slack = life.steps_properties["Slack"]
 
     def run(*args: str) -> dict[str, Any]:
         out = provider.plan(*args)
@@ -212,10 +265,12 @@ def plan_steps(lc: Cloud, provider: Provider, template: str, stack_set: str) -> 
             return {"Status": "FAILED", "Reason": out.stderr + out.stdout}
         return {"Status": "SUCCESS"}
 
-    token = f"ServiceToken=arn:aws:sns:us-east-1:{lc.management}:chatops-provider"
+    parameters = ["-p", f"ServiceToken=arn:aws:sns:us-east-1:{lc.management}:chatops-provider",
+                  "-p", f"Name={slack['ConfigurationName']}", "-p", f"Channel={slack['SlackChannelId']}"]
     return [
-        lambda: run(template, "--org", "-p", token),
-        lambda: run(template, "--org", "--ou", root, "-p", token),
+        lambda: run(template, "--accounts", life.account, *parameters),
+        lambda: run(template, "--org", *parameters),
+        lambda: run(template, "--org", "--ou", root, *parameters),
         lambda: run("--stack-set", stack_set),
     ]
 
@@ -285,19 +340,59 @@ def test_each_permission_of_the_execution_role_is_needed(private: Cloud, sid: st
 
 
 @pytest.mark.parametrize("sid,action", PROVIDER_ACTIONS, ids=[a for _, a in PROVIDER_ACTIONS])
-def test_each_permission_of_the_provider_role_is_needed(private: Cloud, plan_inputs: tuple[str, str], sid: str, action: str) -> None:
-    provider = Provider(private)
-    life = Lifecycle(private, provider, private.members[2])
+def test_each_permission_of_the_provider_role_is_needed(private: Cloud, sid: str, action: str) -> None:
+    life = Lifecycle(private, Provider(private), private.members[2])
     role = private.info["provider_role_arn"].rsplit("/", 1)[-1]
-    steps = life.steps()[:1] + plan_steps(private, provider, *plan_inputs)
-    check_needed(private, private.client("iam"), role, "chatops-provider", sid, action, steps, life.clean_up)
+    check_needed(private, private.client("iam"), role, "chatops-provider", sid, action, life.steps()[:1], life.clean_up)
 
 
-def test_the_lifecycle_succeeds_with_every_permission(private: Cloud, plan_inputs: tuple[str, str]) -> None:
-    """The baseline: with the templates as they are, nothing fails."""
-    provider = Provider(private)
-    life = Lifecycle(private, provider, private.members[3])
+def planned(lc: Cloud, plan_inputs: tuple[str, str], account: str) -> tuple[Lifecycle, list[Callable[[], dict[str, Any]]]]:
+    """A Slack channel made by the provider, then the reviewer's plans that read it."""
+    life = Lifecycle(lc, Provider(lc), account)
+    create = life.steps()[:1]
+    assert first_failure(create) is None
+    return life, plan_steps(lc, Provider(lc, planner=True), *plan_inputs, life)
+
+
+@pytest.mark.parametrize("sid,action", PLANNER_ACTIONS, ids=[a for _, a in PLANNER_ACTIONS])
+def test_each_permission_of_the_planner_policy_is_needed(private: Cloud, plan_inputs: tuple[str, str], sid: str, action: str) -> None:
+    """PlannerPolicy, on the reviewer's role in the management account (a managed policy: edited as a new default version)."""
+    life, steps = planned(private, plan_inputs, private.members[1])
+    iam = private.client("iam")
+    arn = next(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="chatops-planner")["AttachedPolicies"])
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    original = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+    original = json.loads(original) if isinstance(original, str) else original
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(without(original, sid, action)), SetAsDefault=True)
     try:
-        assert first_failure(life.steps() + plan_steps(private, provider, *plan_inputs)) is None
+        failed = first_failure(steps)
+    finally:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(original), SetAsDefault=True)
+        for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+        life.clean_up()
+    assert failed is not None, f"no plan needs {action} ({sid}): remove it from PlannerPolicy"
+    assert f"not authorized to perform: {action}" in failed["Reason"] and "/chatops-planner/" in failed["Reason"], failed["Reason"]
+
+
+@pytest.mark.parametrize("sid,action", PLAN_ROLE_ACTIONS, ids=[a for _, a in PLAN_ROLE_ACTIONS])
+def test_each_permission_of_the_plan_role_is_needed(private: Cloud, plan_inputs: tuple[str, str], sid: str, action: str) -> None:
+    account = private.members[1]
+    life, steps = planned(private, plan_inputs, account)
+    iam = private.client("iam", account)
+    check_needed(private, iam, private.info["plan_role_name"], "chatops-plan", sid, action, steps[:1], life.clean_up)
+
+
+def test_the_lifecycle_and_plans_succeed_with_every_permission(private: Cloud, plan_inputs: tuple[str, str]) -> None:
+    """The baseline: with the templates as they are, nothing fails."""
+    life = Lifecycle(private, Provider(private), private.members[3])
+    try:
+        assert first_failure(life.steps()) is None
     finally:
         life.clean_up()
+    reviewed, steps = planned(private, plan_inputs, private.members[3])
+    try:
+        assert first_failure(steps) is None
+    finally:
+        reviewed.clean_up()

@@ -65,20 +65,22 @@ pub enum Error {
 /// Shorthand for results of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Which role a denied call was made with, and which template grants it:
-/// Organizations, STS and StackSet calls are made in the provider's own
-/// account (provider.yaml), every other call with the execution role in the
-/// target account (member-role.yaml). AWS's message names the role session.
+/// Which policy grants a denied call: Organizations, STS and StackSet calls
+/// are made in the central account, by the provider's role or by whoever runs
+/// `chatops plan` (provider.yaml); every other call by the execution role or
+/// the plan role in the target account (member-role.yaml). AWS's message
+/// names the role session that was refused.
 fn access_denied_hint(service: &str, operation: &str) -> &'static str {
     match (service, operation) {
         ("organizations" | "sts", _)
         | ("cloudformation", "DescribeStackSet" | "ListStackInstances" | "DescribeStackInstance") => {
-            "the provider's role lacks this permission: grant it in cfn-templates/provider.yaml \
-             (ProviderRole), or check an SCP or permissions boundary"
+            "grant it to the provider's role (ProviderRole in cfn-templates/provider.yaml) or, for \
+             `chatops plan`, to the caller (PlannerPolicy in cfn-templates/provider.yaml); or check an \
+             SCP or permissions boundary"
         }
         _ => {
-            "the execution role in the target account lacks this permission: grant it in \
-             cfn-templates/member-role.yaml (ExecutionRole), or check an SCP or permissions boundary"
+            "grant it to the role named above in the target account (ExecutionRole, or PlanRole for \
+             `chatops plan`, in cfn-templates/member-role.yaml); or check an SCP or permissions boundary"
         }
     }
 }

@@ -122,6 +122,30 @@ impl LocalCloud {
         .collect()
     }
 
+    /// The environment of a reviewer running `chatops plan`: the seeded
+    /// planner role's session (provider.yaml's PlannerPolicy) in the
+    /// management account, reaching member accounts through member-role.yaml's
+    /// plan role (CHATOPS_PLAN_ROLE_NAME).
+    pub fn planner_env(&self) -> Vec<(String, String)> {
+        let credentials = &self.seed["planner_credentials"];
+        let field = |name: &str| credentials[name].as_str().unwrap_or_default();
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", field("access_key_id")),
+            ("AWS_SECRET_ACCESS_KEY", field("secret_access_key")),
+            ("AWS_SESSION_TOKEN", field("session_token")),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            (
+                "CHATOPS_PLAN_ROLE_NAME",
+                self.seed["plan_role_name"].as_str().unwrap_or_default(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
     /// A fresh pre-signed ResponseURL into the cloud's S3, and the key to read it back.
     pub async fn response_url(&self) -> (String, String) {
         let body = http()
