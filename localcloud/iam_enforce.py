@@ -268,7 +268,7 @@ def _topic_policy_allows(caller: Caller, check: Check, context: dict[str, Any]) 
 
 def denial(caller: Caller, check: Check, decision: Decision, where: str = "identity-based") -> str:
     reason = (
-        f"with an explicit deny in an {where} policy"
+        f"with an explicit deny in {'an' if where[0] in 'aeiou' else 'a'} {where} policy"
         if decision is Decision.EXPLICIT_DENY
         else f"because no {where} policy allows the {check.action} action"
     )

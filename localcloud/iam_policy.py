@@ -69,9 +69,11 @@ def conditions_met(conditions: Mapping[str, Any], context: Mapping[str, Any]) ->
     """Every operator and key of a Condition block holds in `context` (keys lower-case).
 
     Values of one key are ORed, keys and operators are ANDed; a negated operator
-    holds only if no value matches; a missing key fails unless the operator ends
-    in IfExists ("Creating a condition with multiple keys or values"). An
-    operator this evaluator does not know never grants.
+    holds only if no value matches ("Conditions with multiple context keys or
+    values"). A key missing from the request fails the condition, except for a
+    negated operator, which then holds, and for IfExists, which then passes
+    ("Condition operators"). An operator this evaluator does not know never
+    grants.
     """
     for operator, clauses in conditions.items():
         if not isinstance(clauses, dict):
@@ -87,11 +89,11 @@ def conditions_met(conditions: Mapping[str, Any], context: Mapping[str, Any]) ->
             compare = _STRING_OPS.get(base)
             if compare is None:
                 return False
+            negated = "Not" in base
             if have is None:
-                if if_exists:
+                if if_exists or negated:
                     continue
                 return False
-            negated = "Not" in base
             values = [str(have_value) for have_value in as_list(have)]
             results = [compare(v, str(w)) for v in values for w in as_list(wanted)]
             if not (all(results) if negated else any(results)):

@@ -90,6 +90,7 @@ def test_negated_operators_hold_only_when_no_value_matches():
     block = {"StringNotEquals": {"aws:PrincipalOrgID": ["o-aaaaaaaaaa", "o-bbbbbbbbbb"]}}
     assert conditions_met(block, {"aws:principalorgid": "o-cccccccccc"})
     assert not conditions_met(block, {"aws:principalorgid": "o-bbbbbbbbbb"})
+    assert conditions_met(block, {})  # a missing key: the negated condition holds
 
 
 def test_an_unknown_operator_never_grants():
@@ -239,3 +240,29 @@ def test_only_the_named_principal_assumes_the_plan_role(lc):
     with pytest.raises(ClientError) as exc:  # the provider's role may assume only the execution role
         lc.provider_client("sts").assume_role(RoleArn=arn, RoleSessionName="review")
     assert error_code(exc) == "AccessDenied" and "chatops-provider-us-east-1" in str(exc.value)
+
+
+def test_the_service_token_topic_policy_of_provider_yaml_admits_only_the_organization(lc):
+    """A topic of another account needs its policy's Allow too; provider.yaml's denies publishers outside the organization."""
+    from localcloud import template_roles
+
+    name = "iam-topic-policy"
+    resolved = template_roles.resolve_resources(
+        template_roles.PROVIDER_TEMPLATE,
+        {"ProviderName": name, "CodeS3Bucket": "chatops-code", "CodeS3Key": "chatops-lambda.zip",
+         "ExternalId": lc.info["external_id"], "OrganizationId": lc.info["organization_id"]},
+        lc.management, "us-east-1", ["ServiceTokenTopicPolicy"],
+    )
+    sns = lc.client("sns")
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(resolved["ServiceTokenTopicPolicy"]["PolicyDocument"]))
+    assert lc.client("sns", lc.members[3]).publish(TopicArn=topic, Message="{}")["MessageId"]
+    with pytest.raises(ClientError) as exc:
+        lc.client("sns", lc.outsider).publish(TopicArn=topic, Message="{}")
+    assert error_code(exc) == "AuthorizationError" and "explicit deny in a resource-based policy" in str(exc.value)
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{lc.members[0]}:root"}, "Action": "sns:Publish", "Resource": topic}))
+    with pytest.raises(ClientError) as exc:  # its identity policy allows, the topic's names another account
+        lc.client("sns", lc.members[3]).publish(TopicArn=topic, Message="{}")
+    assert "because no resource-based policy allows the sns:Publish action" in str(exc.value)
+    sns.delete_topic(TopicArn=topic)
