@@ -78,6 +78,9 @@ def conditions_met(conditions: Mapping[str, Any], context: Mapping[str, Any]) ->
     for operator, clauses in conditions.items():
         if not isinstance(clauses, dict):
             return False
+        qualifier, _, operator = operator.rpartition(":")
+        if qualifier not in ("", "ForAnyValue", "ForAllValues"):
+            return False
         if_exists = operator.endswith("IfExists")
         base = operator[: -len("IfExists")] if if_exists else operator
         for key, wanted in clauses.items():
@@ -91,12 +94,21 @@ def conditions_met(conditions: Mapping[str, Any], context: Mapping[str, Any]) ->
                 return False
             negated = "Not" in base
             if have is None:
-                if if_exists or negated:
+                # ForAllValues holds over no values; ForAnyValue needs one ("Set operators for multivalued context keys").
+                if if_exists or qualifier == "ForAllValues" or (negated and qualifier != "ForAnyValue"):
                     continue
                 return False
             values = [str(have_value) for have_value in as_list(have)]
-            results = [compare(v, str(w)) for v in values for w in as_list(wanted)]
-            if not (all(results) if negated else any(results)):
+            wants = [str(w) for w in as_list(wanted)]
+
+            def holds(value: str) -> bool:
+                results = [compare(value, w) for w in wants]
+                return all(results) if negated else any(results)
+
+            if qualifier == "ForAllValues":
+                if not all(holds(v) for v in values):
+                    return False
+            elif not any(holds(v) for v in values):
                 return False
     return True
 

@@ -93,6 +93,18 @@ def test_negated_operators_hold_only_when_no_value_matches():
     assert conditions_met(block, {})  # a missing key: the negated condition holds
 
 
+def test_set_operators_over_multivalued_keys():
+    """ForAnyValue: one request value matches; ForAllValues: every one does (and holds over none)."""
+    any_tag = {"ForAnyValue:StringEquals": {"aws:TagKeys": ["chatops:allow-elevated"]}}
+    all_tags = {"ForAllValues:StringLike": {"aws:TagKeys": ["team", "cost-*"]}}
+    assert conditions_met(any_tag, {"aws:tagkeys": ["team", "chatops:allow-elevated"]})
+    assert not conditions_met(any_tag, {"aws:tagkeys": ["team"]})
+    assert not conditions_met(any_tag, {})
+    assert conditions_met(all_tags, {"aws:tagkeys": ["team", "cost-center"]})
+    assert not conditions_met(all_tags, {"aws:tagkeys": ["team", "owner"]})
+    assert conditions_met(all_tags, {})
+
+
 def test_an_unknown_operator_never_grants():
     assert not conditions_met({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {"aws:multifactorauthage": "1"})
 
