@@ -20,7 +20,6 @@ the IAM User Guide). Sources of each mapping: localcloud/README.md.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any, Callable, NamedTuple
 from urllib.parse import parse_qs
 
@@ -34,7 +33,6 @@ class Settings:
     """Whether role sessions are checked (the seed's `enforce_iam`)."""
 
     enabled = True
-    lock = threading.Lock()
 
 
 class Check(NamedTuple):
