@@ -120,19 +120,31 @@ class LocalCloudApp:
 
     @staticmethod
     def _authorize(environ: dict[str, Any], call: Call, body: bytes | None) -> tuple[int, list[tuple[str, str]], bytes] | None:
-        """AccessDenied, in the service's protocol, for a role session whose policies do not allow the call."""
+        """AccessDenied, in the service's protocol, for a role session whose policies do not allow the call, or
+        for an Organizations read from a member account that is no delegated administrator (whose allowed reads
+        are answered from the management account, where moto keeps the organization)."""
         service = protocols.normalize_service(call.service or "")
-        caller = iam_enforce.session_caller(call.access_key) if call.operation else None
-        if caller is None or call.operation is None:
+        if call.operation is None:
             return None
-        region = protocols.signing_region(environ) or "us-east-1"
-        params = iam_enforce.request_params(service, environ, body)
-        message = iam_enforce.authorize(service, call.operation, params, caller, region)
-        if message is None:
-            return None
-        log.info("iam: %s", message)
-        status, code = iam_enforce.ERRORS[service]
-        return protocols.render_error(call.service, status, code, message)
+        caller = iam_enforce.session_caller(call.access_key)
+        if caller is not None:
+            region = protocols.signing_region(environ) or "us-east-1"
+            params = iam_enforce.request_params(service, environ, body)
+            message = iam_enforce.authorize(service, call.operation, params, caller, region)
+            if message is not None:
+                log.info("iam: %s", message)
+                status, code = iam_enforce.ERRORS[service]
+                return protocols.render_error(call.service, status, code, message)
+        if service == "organizations":
+            from moto.iam.models import get_account_id_from
+
+            account = call.headers_account or get_account_id_from(call.access_key or "")
+            access = iam_enforce.organizations_access(call.operation, account)
+            if access.refusal is not None:
+                return protocols.render_error(call.service, *iam_enforce.ERRORS["organizations"], access.refusal)
+            if access.answered_by is not None:
+                environ["HTTP_X_MOTO_ACCOUNT_ID"] = access.answered_by
+        return None
 
     @staticmethod
     def _read_body(environ: dict[str, Any]) -> bytes:

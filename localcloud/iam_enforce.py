@@ -203,6 +203,42 @@ def required_checks(service: str, operation: str, params: dict[str, Any], accoun
     return RULES[service](operation, params, account, region)
 
 
+# The Organizations API Reference says of each of these: "This operation can be called only from the
+# organization's management account or by a member account that is a delegated administrator" (for an
+# AWS service). DescribeOrganization is open to every member.
+MANAGEMENT_OR_DELEGATED_ADMIN = frozenset({
+    "DescribeAccount", "DescribeOrganizationalUnit", "ListAccounts", "ListAccountsForParent", "ListChildren",
+    "ListOrganizationalUnitsForParent", "ListParents", "ListRoots",
+})
+
+
+class OrganizationsAccess(NamedTuple):
+    """Organizations' answer to a read from `account`: a refusal, or the account whose data answers it."""
+
+    refusal: str | None
+    answered_by: str | None
+
+
+def organizations_access(operation: str, account: str) -> OrganizationsAccess:
+    """A member account that is no delegated administrator is refused; a delegated administrator reads the
+    organization's data, which moto keeps in the management account's backend."""
+    if operation not in MANAGEMENT_OR_DELEGATED_ADMIN:
+        return OrganizationsAccess(None, None)
+    membership = organization_of(account)
+    if membership is None or account == membership.management_account:
+        return OrganizationsAccess(None, None)  # outside an organization the service answers AWSOrganizationsNotInUseException
+    from moto.organizations.models import organizations_backends
+
+    admins = organizations_backends[membership.management_account]["aws"].admins
+    if any(admin.account.id == account for admin in admins):
+        return OrganizationsAccess(None, membership.management_account)
+    return OrganizationsAccess(
+        f"You don't have permissions to access this resource: account {account} is neither the management "
+        "account nor a delegated administrator of its organization",
+        None,
+    )
+
+
 # -- who is calling --------------------------------------------------------------------------------
 
 

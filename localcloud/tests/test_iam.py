@@ -278,3 +278,21 @@ def test_the_service_token_topic_policy_of_provider_yaml_admits_only_the_organiz
         lc.client("sns", lc.members[3]).publish(TopicArn=topic, Message="{}")
     assert "because no resource-based policy allows the sns:Publish action" in str(exc.value)
     sns.delete_topic(TopicArn=topic)
+
+
+def test_organizations_reads_need_the_management_account_or_a_delegated_administrator(lc):
+    """DescribeAccount and the List operations answer only there (Organizations API Reference); DescribeOrganization anywhere."""
+    member = lc.members[4]
+    organizations = lc.client("organizations", member)
+    assert organizations.describe_organization()["Organization"]["Id"] == lc.info["organization_id"]
+    with pytest.raises(ClientError) as exc:
+        organizations.describe_account(AccountId=lc.members[0])
+    assert error_code(exc) == "AccessDeniedException" and "delegated administrator" in str(exc.value)
+    principal = "member.org.stacksets.cloudformation.amazonaws.com"
+    management = lc.client("organizations")
+    management.enable_aws_service_access(ServicePrincipal=principal)
+    management.register_delegated_administrator(AccountId=member, ServicePrincipal=principal)
+    try:
+        assert organizations.describe_account(AccountId=lc.members[0])["Account"]["Id"] == lc.members[0]
+    finally:
+        management.deregister_delegated_administrator(AccountId=member, ServicePrincipal=principal)

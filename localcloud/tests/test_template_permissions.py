@@ -396,3 +396,15 @@ def test_the_lifecycle_and_plans_succeed_with_every_permission(private: Cloud, p
         assert first_failure(steps) is None
     finally:
         reviewed.clean_up()
+
+
+def test_a_provider_outside_the_management_account_is_told_where_to_deploy(private: Cloud) -> None:
+    """Organizations answers DescribeAccount only in the management account or a delegated administrator."""
+    member = private.members[5]
+    out = private.client("sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="misplaced")
+    provider = Provider(private)
+    provider.env.update({"AWS_ACCESS_KEY_ID": out["Credentials"]["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": out["Credentials"]["SecretAccessKey"],
+                         "AWS_SESSION_TOKEN": out["Credentials"]["SessionToken"]})
+    response = Lifecycle(private, provider, member).steps()[0]()
+    assert response["Status"] == "FAILED"
+    assert "neither the organization's management account nor a delegated administrator" in response["Reason"], response["Reason"]

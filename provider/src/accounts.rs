@@ -386,6 +386,19 @@ impl Provider {
                     "AWSOrganizationsNotInUseException" => Error::AccessDenied(
                         "the provider's account is not in an AWS Organization; deploy it in the organization's management or delegated administrator account".to_owned(),
                     ),
+                    // Not IAM (whose message names the action): Organizations answers DescribeAccount
+                    // only in the management account or a delegated administrator account.
+                    "AccessDeniedException"
+                        if !aws_sdk_sts::error::ProvideErrorMetadata::message(&e)
+                            .unwrap_or_default()
+                            .contains("not authorized to perform") =>
+                    {
+                        Error::AccessDenied(format!(
+                            "Organizations refused DescribeAccount of account {account_id}: the provider's account is \
+                             neither the organization's management account nor a delegated administrator; deploy \
+                             provider.yaml in one of them (README, Deploy it for real, step 2)"
+                        ))
+                    }
                     _ => Error::from_sdk("organizations", "DescribeAccount", &format!("account {account_id}"), e),
                 }
             })?;
