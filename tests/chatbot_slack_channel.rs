@@ -329,6 +329,20 @@ async fn missing_role_and_topic_are_named() {
         "{reason}"
     );
 
+    // A role the execution role may not read (outside ChannelRoleNamePrefix and ChannelRolePath):
+    // IAM refuses, and the Reason names the action, the role session and the template to change.
+    let mut props = properties(account, &unique("outside"));
+    props["IamRoleArn"] = json!(format!(
+        "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+    ));
+    let reason = assert_failed(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
+    assert!(
+        reason.contains("not authorized to perform: iam:GetRole")
+            && reason.contains(":assumed-role/ChatOpsExecutionRole/")
+            && reason.contains("cfn-templates/member-role.yaml"),
+        "{reason}"
+    );
+
     let mut props = properties(account, &unique("wrongtrust"));
     props["IamRoleArn"] = cloud().account(account)["supportapp_role_arn"].clone();
     let reason = assert_failed(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
