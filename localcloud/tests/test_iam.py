@@ -296,3 +296,21 @@ def test_organizations_reads_need_the_management_account_or_a_delegated_administ
         assert organizations.describe_account(AccountId=lc.members[0])["Account"]["Id"] == lc.members[0]
     finally:
         management.deregister_delegated_administrator(AccountId=member, ServicePrincipal=principal)
+
+
+def test_enforcement_can_be_turned_off_in_the_seed(tmp_path):
+    from localcloud.tests.helpers import Cloud, start_server, stop_server
+
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("enforce_iam: false\nmember_count: 1\n")
+    proc, info = start_server("--seed", str(seed))
+    try:
+        off = Cloud(info)
+        assert info["enforce_iam"] is False
+        out = off.provider_client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{off.members[0]}:role/{info['execution_role_name']}", RoleSessionName="off",
+            ExternalId=info["external_id"],
+        )["Credentials"]
+        assert session(off, out).client("sns", endpoint_url=off.endpoint).create_topic(Name="anything")["TopicArn"]
+    finally:
+        stop_server(proc)
