@@ -36,7 +36,7 @@ import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from localcloud import patches, protocols, queryvalidation, regions
+from localcloud import iam_enforce, patches, protocols, queryvalidation, regions
 from localcloud.faults import FaultRegistry, FaultSpecError
 from localcloud.protocols import Call
 
@@ -97,12 +97,20 @@ class LocalCloudApp:
         if expired:
             return self._send(start_response, *protocols.render_error("s3", 403, "AccessDenied", expired))
         call: Call | None = None
-        validated = protocols.signing_service(environ) in queryvalidation.SERVICES
-        if self.faults or validated:
-            body = self._body_for_action(environ)
+        signing = protocols.signing_service(environ)
+        validated = signing in queryvalidation.SERVICES
+        enforced = iam_enforce.Settings.enabled and signing in iam_enforce.SERVICES
+        if self.faults or validated or enforced:
+            body = self._body_for_action(environ) if (self.faults or validated) else None
+            if enforced and body is None:
+                body = self._read_body(environ)
             call = protocols.classify(environ, body)
             if self.faults:
                 answer = self._apply_faults(call)
+                if answer is not None:
+                    return self._send(start_response, *answer)
+            if enforced:
+                answer = self._authorize(environ, call, body)
                 if answer is not None:
                     return self._send(start_response, *answer)
             problem = queryvalidation.check(call, environ, body) if validated else None
@@ -113,6 +121,45 @@ class LocalCloudApp:
                 if answer is not None:
                     return self._send(start_response, *answer)
         return self._call_inner(environ, start_response, call)
+
+    @staticmethod
+    def _authorize(environ: dict[str, Any], call: Call, body: bytes | None) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """AccessDenied, in the service's protocol, for a role session whose policies do not allow the call, or
+        for an Organizations read from a member account that is no delegated administrator (whose allowed reads
+        are answered from the management account, where moto keeps the organization)."""
+        service = protocols.normalize_service(call.service or "")
+        if call.operation is None:
+            return None
+        caller = iam_enforce.session_caller(call.access_key)
+        if caller is not None:
+            region = protocols.signing_region(environ) or "us-east-1"
+            params = iam_enforce.request_params(service, environ, body)
+            message = iam_enforce.authorize(service, call.operation, params, caller, region)
+            if message is not None:
+                log.info("iam: %s", message)
+                status, code = iam_enforce.ERRORS[service]
+                return protocols.render_error(call.service, status, code, message)
+        if service == "organizations":
+            from moto.iam.models import get_account_id_from
+
+            account = call.headers_account or get_account_id_from(call.access_key or "")
+            access = iam_enforce.organizations_access(call.operation, account)
+            if access.refusal is not None:
+                return protocols.render_error(call.service, *iam_enforce.ERRORS["organizations"], access.refusal)
+            if access.answered_by is not None:
+                environ["HTTP_X_MOTO_ACCOUNT_ID"] = access.answered_by
+        return None
+
+    @staticmethod
+    def _read_body(environ: dict[str, Any]) -> bytes:
+        """The body of any request, put back for the service to read."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body
 
     @staticmethod
     def _cloudformation(environ: dict[str, Any], call: Call, body: bytes | None) -> tuple[int, list[tuple[str, str]], bytes] | None:

@@ -14,6 +14,7 @@
   through moto's Lambda (which needs docker); a subscriber ARN with no such
   function is recorded like an off-loopback delivery.
 - AssumeRole checks trust policies (localcloud/sts_trust.py).
+- Organizations takes CloudFormation StackSets' delegated administrator principal.
 - Two lookups moto makes on every request are made cheap, so a call stays at
   a few milliseconds with 100+ accounts: the access key -> account lookup
   (moto scans every account and partition) uses an index kept as keys are
@@ -212,6 +213,17 @@ def session_key_issued_at(access_key: str | None) -> Any:
     return getattr(key, "create_date", None)
 
 
+def allow_stacksets_delegated_administrator() -> None:
+    """CloudFormation StackSets takes a delegated administrator (`register-delegated-administrator
+    --service-principal member.org.stacksets.cloudformation.amazonaws.com`, CloudFormation User Guide,
+    "Register a delegated administrator"); moto's list of such services lacks it."""
+    from moto.organizations.models import FakeDelegatedAdministrator
+
+    principal = "member.org.stacksets.cloudformation.amazonaws.com"
+    if principal not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+        FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
+
+
 def install() -> None:
     global _installed
     if _installed:
@@ -221,6 +233,7 @@ def install() -> None:
     index_access_keys()
     guard_sns_http()
     guard_sockets()
+    allow_stacksets_delegated_administrator()
     from localcloud import sts_trust
 
     sts_trust.install()

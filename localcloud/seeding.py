@@ -2,13 +2,18 @@
 
 Runs inside the server process and writes moto's backends directly: moto's
 CreateAccount makes random ids, and the Slack and Teams authorizations are
-console steps with no API. Each seeded account (management, members and
-the outsider) gets:
-- `ChatOpsExecutionRole` trusting the management account's root with
-  `StringEquals sts:ExternalId`,
-- `ChatbotChannelRole` (chatbot.amazonaws.com, notifications-only policy),
-  `SupportAppChannelRole` (supportapp.amazonaws.com, AWSSupportAccess),
-  `AdminChannelRole` (chatbot.amazonaws.com, AdministratorAccess) for guardrail checks,
+console steps with no API. The management account gets the provider's role
+of cfn-templates/provider.yaml and a session of it (the credentials Lambda
+would hand the function). Each seeded account (management, members and the
+outsider) gets:
+- the execution role of cfn-templates/member-role.yaml (trusting the
+  provider's role with the seed's ExternalId),
+- `OrganizationAccountAccessRole` (AdministratorAccess, trusting the
+  management account), the tests' way into an account,
+- channel roles named as member-role.yaml lets the provider pass them:
+  `chatops-chatbot-channel` (chatbot.amazonaws.com, notifications-only policy),
+  `chatops-supportapp-channel` (supportapp.amazonaws.com, AWSSupportAccess),
+  `chatops-admin-channel` (chatbot.amazonaws.com, AdministratorAccess) for guardrail checks,
 - the SNS topic `chatops-alerts` in each seeded region,
 - the Slack workspace authorized for Chatbot and a configured Teams team.
 The management account also has the Slack workspace for the Support App,
@@ -24,15 +29,17 @@ from typing import Any
 
 import yaml
 
+from localcloud import template_roles
+
 DEFAULT_SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed.yaml")
 
 # AWS managed policies the seeded roles attach. moto can load all ~1,600 of
 # them into every account, which makes a 100-account seed slow; these suffice.
 MANAGED_POLICIES = ("AdministratorAccess", "ReadOnlyAccess", "AWSSupportAccess", "CloudWatchReadOnlyAccess")
 
-CHATBOT_ROLE = "ChatbotChannelRole"
-SUPPORTAPP_ROLE = "SupportAppChannelRole"
-ADMIN_ROLE = "AdminChannelRole"
+CHATBOT_ROLE = "chatops-chatbot-channel"
+SUPPORTAPP_ROLE = "chatops-supportapp-channel"
+ADMIN_ROLE = "chatops-admin-channel"
 
 
 class SeedError(ValueError):
@@ -122,16 +129,18 @@ NOTIFICATIONS_ONLY = _policy(
     [{"Effect": "Allow", "Action": ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"], "Resource": "*"}]
 )
 
-EXECUTION_PERMISSIONS = _policy(
-    [
-        {"Effect": "Allow", "Action": ["chatbot:*", "supportapp:*"], "Resource": "*"},
-        {
-            "Effect": "Allow",
-            "Action": ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "iam:GetRole", "iam:PassRole"],
-            "Resource": "*",
-        },
-    ]
-)
+# The role Organizations creates in every account made with CreateAccount, trusting the management
+# account and holding AdministratorAccess ("Accessing a member account that has a management account
+# access role", AWS Organizations User Guide; moto's CreateAccount makes it without the policy). The
+# tests act in other accounts through it; the seed puts it in the management and outside accounts too.
+ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
+
+PROVIDER_NAME = "chatops-provider"
+# A reviewer's role in the management account, holding provider.yaml's PlannerPolicy: `chatops plan
+# --role-name ChatOpsPlanRole` runs as it, and member-role.yaml's plan role trusts it.
+PLANNER_ROLE = "chatops-planner"
+PLAN_ROLE = "ChatOpsPlanRole"
+PROVIDER_REGION = "us-east-1"
 
 
 class _ManagedPolicies:
@@ -167,7 +176,7 @@ def _create_role(iam: Any, name: str, trust: str, description: str) -> Any:
     )
 
 
-def seed_account(account: str, seed: dict[str, Any], policies: _ManagedPolicies) -> dict[str, Any]:
+def seed_account(account: str, seed: dict[str, Any], policies: _ManagedPolicies, provider_role_arn: str) -> dict[str, Any]:
     from moto.chatbot.models import chatbot_backends
     from moto.iam.models import iam_backends
     from moto.sns.models import sns_backends
@@ -177,18 +186,18 @@ def seed_account(account: str, seed: dict[str, Any], policies: _ManagedPolicies)
     iam = iam_backends[account]["global"]
     policies.install(iam)
 
-    trust_management = _policy(
-        [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{management}:root"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": execution["external_id"]}},
-            }
-        ]
+    member = template_roles.resolve_resources(
+        template_roles.MEMBER_TEMPLATE,
+        {"RoleName": execution["name"], "ProviderRoleArn": provider_role_arn, "ExternalId": execution["external_id"],
+         "PlanPrincipalArn": f"arn:aws:iam::{management}:role/{PLANNER_ROLE}", "PlanRoleName": PLAN_ROLE},
+        account, PROVIDER_REGION, ["ExecutionRole", "PlanRole"],
     )
-    _create_role(iam, execution["name"], trust_management, "Assumed by the ChatOps provider")
-    iam.put_role_policy(execution["name"], "chatops-provider", EXECUTION_PERMISSIONS)
+    template_roles.create_role(iam, member["ExecutionRole"])
+    template_roles.create_role(iam, member["PlanRole"])
+    trust_management = _policy([{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{management}:root"}, "Action": "sts:AssumeRole"}])
+    if not any(r.name == ORGANIZATION_ACCESS_ROLE for r in iam.roles.values()):  # moto's CreateAccount makes it in members
+        _create_role(iam, ORGANIZATION_ACCESS_ROLE, trust_management, "Organizations' management account access role")
+    iam.attach_role_policy("arn:aws:iam::aws:policy/AdministratorAccess", ORGANIZATION_ACCESS_ROLE)
 
     chatbot_role = _create_role(iam, CHATBOT_ROLE, _trust_service("chatbot.amazonaws.com"), "Chatbot channel role")
     iam.put_role_policy(CHATBOT_ROLE, "NotificationsOnly", NOTIFICATIONS_ONLY)
@@ -215,6 +224,41 @@ def seed_account(account: str, seed: dict[str, Any], policies: _ManagedPolicies)
         "execution_role_arn": f"arn:aws:iam::{account}:role/{execution['name']}",
         "topics": topics,
     }
+
+
+def seed_provider(management: str, organization_id: str, seed: dict[str, Any], policies: _ManagedPolicies) -> dict[str, Any]:
+    """provider.yaml's ProviderRole in the management account, and a session of it as Lambda hands the function."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    iam = iam_backends[management]["global"]
+    policies.install(iam)
+    resolved = template_roles.resolve_resources(
+        template_roles.PROVIDER_TEMPLATE,
+        {
+            "ProviderName": PROVIDER_NAME, "CodeS3Bucket": "chatops-code", "CodeS3Key": "chatops-lambda.zip",
+            "ExecutionRoleName": seed["execution_role"]["name"], "ExternalId": seed["execution_role"]["external_id"],
+            "OrganizationId": organization_id, "PlanRoleName": PLAN_ROLE,
+        },
+        management, PROVIDER_REGION, ["ProviderRole", "PlannerPolicy"],
+    )
+    role = template_roles.create_role(iam, resolved["ProviderRole"])
+    planner_policy = template_roles.create_managed_policy(iam, resolved["PlannerPolicy"])
+    trust = _policy([{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{management}:root"}, "Action": "sts:AssumeRole"}])
+    planner = _create_role(iam, PLANNER_ROLE, trust, "A reviewer or pipeline that runs chatops plan")
+    iam.attach_role_policy(planner_policy.arn, PLANNER_ROLE)
+    # Lambda names the session after the function (the function's execution role, Lambda Developer Guide).
+    session = sts_backends[management]["aws"].assume_role(
+        region_name=PROVIDER_REGION, role_session_name=PROVIDER_NAME, role_arn=role.arn, policy="", duration=43200, external_id="",
+    )
+    reviewer = sts_backends[management]["aws"].assume_role(
+        region_name=PROVIDER_REGION, role_session_name="reviewer", role_arn=planner.arn, policy="", duration=43200, external_id="",
+    )
+    return {"role_arn": role.arn, "credentials": _credentials(session), "planner_role_arn": planner.arn, "planner_credentials": _credentials(reviewer)}
+
+
+def _credentials(session: Any) -> dict[str, str]:
+    return {"access_key_id": session.access_key_id, "secret_access_key": session.secret_access_key, "session_token": session.session_token}
 
 
 def _create_organization(seed: dict[str, Any], members: list[dict[str, str]]) -> str:
@@ -250,9 +294,13 @@ def apply_seed(seed: dict[str, Any], endpoint: str) -> dict[str, Any]:
 
     organization_id = _create_organization(seed, members)
     policies = _ManagedPolicies()
+    provider = seed_provider(management["id"], organization_id, seed, policies)
+    from localcloud import iam_enforce
+
+    iam_enforce.Settings.enabled = bool(seed.get("enforce_iam", True))
     accounts = []
     for kind, account in [("management", management)] + [("member", m) for m in members] + [("outside", o) for o in outsiders]:
-        details = seed_account(account["id"], seed, policies)
+        details = seed_account(account["id"], seed, policies, provider["role_arn"])
         accounts.append({"id": account["id"], "name": account["name"], "kind": kind, **details})
 
     support = supportapp_backends[management["id"]]["aws"]
@@ -272,6 +320,13 @@ def apply_seed(seed: dict[str, Any], endpoint: str) -> dict[str, Any]:
         "outside_accounts": [o["id"] for o in outsiders],
         "organization_id": organization_id,
         "execution_role_name": seed["execution_role"]["name"],
+        "provider_role_arn": provider["role_arn"],
+        "provider_credentials": provider["credentials"],
+        "planner_role_arn": provider["planner_role_arn"],
+        "planner_credentials": provider["planner_credentials"],
+        "plan_role_name": PLAN_ROLE,
+        "organization_access_role_name": ORGANIZATION_ACCESS_ROLE,
+        "enforce_iam": iam_enforce.Settings.enabled,
         "external_id": seed["execution_role"]["external_id"],
         "slack_team_id": seed["slack"]["team_id"],
         "slack_team_name": seed["slack"]["team_name"],

@@ -12,19 +12,13 @@ new access key to it).
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import uuid
 from typing import Any
 from urllib.parse import unquote
 
 from localcloud.awsutil import organization_of, parse_arn
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+from localcloud.iam_policy import action_matches, as_list, conditions_met, principal_matches
 
 
 def _caller(account: str, access_key: str) -> tuple[str, set[str]]:
@@ -44,69 +38,18 @@ def _caller(account: str, access_key: str) -> tuple[str, set[str]]:
     return root, {root}
 
 
-def _principal_matches(principal: Any, account: str, caller_arns: set[str]) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    for entry in _as_list(principal.get("AWS")):
-        if entry == "*" or entry == account or entry in caller_arns:
-            return True
-    return False
-
-
-_STRING_OPS = {
-    "StringEquals": lambda have, want: have == want,
-    "StringNotEquals": lambda have, want: have != want,
-    "StringEqualsIgnoreCase": lambda have, want: have.lower() == want.lower(),
-    "StringLike": lambda have, want: fnmatch.fnmatchcase(have, want),
-    "StringNotLike": lambda have, want: not fnmatch.fnmatchcase(have, want),
-    "ArnEquals": lambda have, want: have == want,
-    "ArnLike": lambda have, want: fnmatch.fnmatchcase(have, want),
-}
-
-
-def _conditions_met(conditions: dict[str, Any], context: dict[str, str | None]) -> bool:
-    for operator, clauses in conditions.items():
-        if_exists = operator.endswith("IfExists")
-        base = operator[: -len("IfExists")] if if_exists else operator
-        for key, wanted in clauses.items():
-            have = context.get(key.lower())
-            if base == "Null":
-                is_null = have is None
-                if str(_as_list(wanted)[0]).lower() != str(is_null).lower():
-                    return False
-                continue
-            compare = _STRING_OPS.get(base)
-            if compare is None:
-                return False  # an operator we cannot evaluate never grants access
-            if have is None:
-                if if_exists:
-                    continue
-                return False
-            negated = base.startswith("StringNot")
-            results = [compare(have, str(w)) for w in _as_list(wanted)]
-            if not (all(results) if negated else any(results)):
-                return False
-    return True
-
-
-def _action_matches(actions: Any) -> bool:
-    return any(fnmatch.fnmatchcase("sts:AssumeRole".lower(), str(a).lower()) for a in _as_list(actions))
-
-
 def trust_allows(policy_document: str, account: str, caller_arns: set[str], context: dict[str, str | None]) -> bool:
     try:
         policy = json.loads(unquote(policy_document)) if isinstance(policy_document, str) else policy_document
     except ValueError:
         return False
     allowed = False
-    for statement in _as_list(policy.get("Statement")):
-        if not _action_matches(statement.get("Action")):
+    for statement in as_list(policy.get("Statement")):
+        if not action_matches(statement.get("Action"), "sts:AssumeRole"):
             continue
-        if not _principal_matches(statement.get("Principal"), account, caller_arns):
+        if not principal_matches(statement.get("Principal"), caller_arns, account):
             continue
-        if not _conditions_met(statement.get("Condition") or {}, context):
+        if not conditions_met(statement.get("Condition") or {}, context):
             continue
         if statement.get("Effect") == "Deny":
             return False
@@ -138,6 +81,8 @@ def install() -> None:
         role_arn = self._get_param("RoleArn") or ""
         account = self.current_account
         caller, caller_arns = _caller(account, self.access_key)
+        # aws:PrincipalArn of a role session is the role's ARN ("AWS global condition context keys").
+        principal_arn = next((a for a in caller_arns if ":role/" in a), caller)
         arn = parse_arn(role_arn)
         role = None
         if arn is not None and arn.service == "iam" and arn.account.isdigit():
@@ -149,7 +94,7 @@ def install() -> None:
             "sts:externalid": self._get_param("ExternalId"),
             "sts:rolesessionname": self._get_param("RoleSessionName"),
             "aws:principalaccount": account,
-            "aws:principalarn": caller,
+            "aws:principalarn": principal_arn,
             "aws:principalorgid": membership.organization_id if membership else None,
         }
         if not trust_allows(role.assume_role_policy_document, account, caller_arns, context):

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples" / "chatops-stack.yaml"
 STACK_SET = "chatops-demo"
 # The local cloud seeds this channel role in every account.
-CHANNEL_ROLE = "ChatbotChannelRole"
+CHANNEL_ROLE = "chatops-chatbot-channel"
 # The Chatbot API is served in us-east-2, not us-east-1 (localcloud/README.md, Regions).
 CHATBOT_REGION = "us-east-2"
 
@@ -60,14 +60,18 @@ class Demo:
         keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
         if account and account != self.seed["management_account"]:
             sts = boto3.client("sts", endpoint_url=self.endpoint, region_name="us-east-1", **keys)
-            creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{self.seed['execution_role_name']}",
-                                    RoleSessionName="demo", ExternalId=self.seed["external_id"])["Credentials"]
+            creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{self.seed['organization_access_role_name']}",
+                                    RoleSessionName="demo")["Credentials"]
             keys = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
                     "aws_session_token": creds["SessionToken"]}
         return boto3.client(service, endpoint_url=self.endpoint, region_name=region, **keys)
 
     def chatops(self, *args: str) -> int:
-        return subprocess.run([str(self.binary), *args], env=self.env).returncode
+        """`chatops plan` as a reviewer: the seeded planner's credentials and the read-only plan role."""
+        planner = self.seed["planner_credentials"]
+        env = {**self.env, "AWS_ACCESS_KEY_ID": planner["access_key_id"], "AWS_SECRET_ACCESS_KEY": planner["secret_access_key"],
+               "AWS_SESSION_TOKEN": planner["session_token"], "CHATOPS_PLAN_ROLE_NAME": self.seed["plan_role_name"]}
+        return subprocess.run([str(self.binary), *args], env=env).returncode
 
     def plan_template(self) -> int:
         return self.chatops("plan", str(TEMPLATE), "--accounts", ",".join(self.accounts),
@@ -183,7 +187,10 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({
             "AWS_ENDPOINT_URL": seed["endpoint"], "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            # The provider's role of cfn-templates/provider.yaml: its policies are enforced.
+            "AWS_ACCESS_KEY_ID": seed["provider_credentials"]["access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": seed["provider_credentials"]["secret_access_key"],
+            "AWS_SESSION_TOKEN": seed["provider_credentials"]["session_token"],
             "AWS_EC2_METADATA_DISABLED": "true", "RUST_LOG": "warn",
             "CHATOPS_EXTERNAL_ID": seed["external_id"],
             "CHATOPS_EXECUTION_ROLE_NAME": seed["execution_role_name"],

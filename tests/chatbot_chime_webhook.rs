@@ -312,7 +312,7 @@ async fn the_webhook_url_never_leaks() {
     keep("no-change response", unchanged.to_string());
 
     let mut bad_role = rotated.clone();
-    bad_role["IamRoleArn"] = json!(format!("arn:aws:iam::{account}:role/NoSuchRole"));
+    bad_role["IamRoleArn"] = json!(format!("arn:aws:iam::{account}:role/chatops-no-such-role"));
     let failed = send(
         &mut lambda,
         stack.update("Hook", &arn, &bad_role, &rotated),
@@ -320,7 +320,7 @@ async fn the_webhook_url_never_leaks() {
     )
     .await;
     let reason = assert_failed(&failed);
-    assert!(reason.contains("NoSuchRole"), "{reason}");
+    assert!(reason.contains("chatops-no-such-role"), "{reason}");
     keep("bad role response", failed.to_string());
 
     let mut bad_url = rotated.clone();
@@ -471,7 +471,7 @@ fn chatops(args: &[&str]) -> String {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "debug")
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .output()
         .expect("running chatops");
     let text = format!(

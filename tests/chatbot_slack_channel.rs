@@ -345,10 +345,24 @@ async fn missing_role_and_topic_are_named() {
     let stack = Stack::new(account, TYPE);
     let mut lambda = provider_lambda(&[]);
     let mut props = properties(account, &unique("norole"));
-    props["IamRoleArn"] = json!(format!("arn:aws:iam::{account}:role/NoSuchRole"));
+    props["IamRoleArn"] = json!(format!("arn:aws:iam::{account}:role/chatops-no-such-role"));
     let reason = assert_failed(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
     assert!(
         reason.starts_with("invalid property IamRoleArn:") && reason.contains("does not exist"),
+        "{reason}"
+    );
+
+    // A role the execution role may not read (outside ChannelRoleNamePrefix and ChannelRolePath):
+    // IAM refuses, and the Reason names the action, the role session and the template to change.
+    let mut props = properties(account, &unique("outside"));
+    props["IamRoleArn"] = json!(format!(
+        "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+    ));
+    let reason = assert_failed(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
+    assert!(
+        reason.contains("not authorized to perform: iam:GetRole")
+            && reason.contains(":assumed-role/ChatOpsExecutionRole/")
+            && reason.contains("cfn-templates/member-role.yaml"),
         "{reason}"
     );
 

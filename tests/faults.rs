@@ -504,7 +504,9 @@ async fn a_replacement_whose_old_resource_cannot_be_deleted() {
     );
 
     let new_name = unique("new");
-    let new_props = properties(&private, &account, &new_name);
+    let mut new_props = properties(&private, &account, &new_name);
+    // Chatbot allows one configuration per Slack channel: the replacement moves.
+    new_props["SlackChannelId"] = json!("C0FAULTS2");
     let replaced = send_in(
         &private,
         &mut lambda,

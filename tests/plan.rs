@@ -32,7 +32,7 @@ Resources:
       ConfigurationName: !Sub "${AWS::StackName}-${AWS::AccountId}"
       SlackWorkspaceId: T0CHATOPS1
       SlackChannelId: C0ALERTS1
-      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ChatbotChannelRole"
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-chatbot-channel"
       SnsTopicArns:
         - !Sub "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:chatops-alerts"
       LoggingLevel: !Ref LoggingLevel
@@ -54,7 +54,7 @@ fn write_template(name: &str, text: &str) -> PathBuf {
 fn chatops(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chatops"))
         .args(args)
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .env_remove("NO_COLOR")
         .output()
         .expect("running chatops")
@@ -226,7 +226,7 @@ async fn a_deploy_then_a_plan_is_no_change_and_changes_behind_its_back_are_drift
         .update_slack_channel_configuration()
         .chat_configuration_arn(&arns[0])
         .slack_channel_id("C0ALERTS1")
-        .iam_role_arn(format!("arn:aws:iam::{first}:role/ChatbotChannelRole"))
+        .iam_role_arn(format!("arn:aws:iam::{first}:role/chatops-chatbot-channel"))
         .logging_level("INFO")
         .send()
         .await
@@ -691,7 +691,7 @@ Resources:
       ConfigurationName: !Sub "{name}-${{AWS::AccountId}}"
       SlackWorkspaceId: T0CHATOPS1
       SlackChannelId: C0ALERTS1
-      IamRoleArn: !Sub "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/ChatbotChannelRole"
+      IamRoleArn: !Sub "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/chatops-chatbot-channel"
       LoggingLevel: !If [IsProd, ERROR, INFO]
 "#
     );
@@ -722,7 +722,7 @@ Resources:
         "ConfigurationName": format!("{name}-{prod}"),
         "SlackWorkspaceId": "T0CHATOPS1",
         "SlackChannelId": "C0ALERTS1",
-        "IamRoleArn": format!("arn:aws:iam::{prod}:role/ChatbotChannelRole"),
+        "IamRoleArn": format!("arn:aws:iam::{prod}:role/chatops-chatbot-channel"),
         "LoggingLevel": "ERROR",
     });
     let mut lambda = provider_lambda(&[]);

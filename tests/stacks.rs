@@ -55,7 +55,7 @@ fn plan(
     }
     Command::new(env!("CARGO_BIN_EXE_chatops"))
         .args(&args)
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .output()
         .expect("running chatops plan")
 }
@@ -148,7 +148,7 @@ async fn slack_channel_example() {
         account: member(4),
         parameters: vec![
             ("SlackChannelId", unique_channel()),
-            ("ChannelRoleName", "ChatbotChannelRole".into()),
+            ("ChannelRoleName", "chatops-chatbot-channel".into()),
         ],
         update: ("Environment", "prod".into()),
     }
@@ -166,7 +166,7 @@ async fn chime_webhook_example() {
                 "WebhookUrl",
                 "https://hooks.chime.aws/incomingwebhooks/stack-first?token=c3RhY2stZmlyc3Q".into(),
             ),
-            ("ChannelRoleName", "ChatbotChannelRole".into()),
+            ("ChannelRoleName", "chatops-chatbot-channel".into()),
         ],
         update: (
             "WebhookUrl",
@@ -238,7 +238,7 @@ async fn a_refused_replacement_rolls_back_to_the_configuration_it_had() {
     let mut values = vec![
         ("ServiceToken", deployment.topic_arn.as_str()),
         ("SlackChannelId", channel.as_str()),
-        ("ChannelRoleName", "ChatbotChannelRole"),
+        ("ChannelRoleName", "chatops-chatbot-channel"),
         ("ConfigurationPrefix", prefix.as_str()),
     ];
     let stack_id = client
@@ -304,7 +304,7 @@ async fn slack_channel_stack_set_in_two_accounts() {
     let values = [
         ("ServiceToken", deployment.topic_arn.as_str()),
         ("SlackChannelId", channel.as_str()),
-        ("ChannelRoleName", "ChatbotChannelRole"),
+        ("ChannelRoleName", "chatops-chatbot-channel"),
     ];
     client
         .create_stack_set()
@@ -355,7 +355,7 @@ async fn slack_channel_stack_set_in_two_accounts() {
             "--detailed-exitcode",
             "--no-color",
         ])
-        .envs(cloud().provider_env())
+        .envs(cloud().planner_env())
         .output()
         .unwrap();
     assert_plan_exit(&plan, 0, "of the StackSet once deployed");

@@ -201,7 +201,11 @@ def delete_stack(account: str, region: str, req: dict[str, Any]) -> dict[str, An
                 engine.start(stack, delete)
 
         if stack.idle.is_set():
-            engine.start(stack, delete)
+            # DeleteStack answers once the stack shows DELETE_IN_PROGRESS: a DescribeStacks right
+            # after it must not see the previous status.
+            stack.delete_pending = False
+            stack.set_status("DELETE_IN_PROGRESS", "User Initiated")
+            engine.start(stack, lambda: engine.run_delete(stack, retain, started=True))
         else:  # CloudFormation deletes once the running operation has stopped
             threading.Thread(target=after_current, daemon=True).start()
     return {}

@@ -550,8 +550,10 @@ def _delete_resources(stack: Stack, resources: list[Resource]) -> bool:
     return True
 
 
-def run_delete(stack: Stack, retain: list[str]) -> None:
-    stack.set_status("DELETE_IN_PROGRESS", "User Initiated")
+def run_delete(stack: Stack, retain: list[str], started: bool = False) -> None:
+    """Deletes the stack; `started`: DeleteStack already set DELETE_IN_PROGRESS."""
+    if not started:
+        stack.set_status("DELETE_IN_PROGRESS", "User Initiated")
     try:
         names = [n for n in tpl.order(stack.template, lambda n: n in stack.resources)]
     except TemplateError:

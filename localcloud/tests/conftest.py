@@ -1,8 +1,9 @@
 """One local cloud per test session, started the way everyone starts it: `localcloud/serve --port 0`.
 
-Clients for other accounts come from a real STS AssumeRole of the seeded
-execution role with its ExternalId, so every cross-account test also
-exercises the trust policy check.
+Clients for other accounts come from a real STS AssumeRole of
+OrganizationAccountAccessRole, so every cross-account test also exercises
+the trust policy check; clients of the provider use the seeded session of
+its role (Cloud.provider_client), whose policies the cloud enforces.
 """
 
 from __future__ import annotations

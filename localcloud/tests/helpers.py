@@ -73,9 +73,8 @@ class Cloud:
         if account not in self._creds:
             sts = self.client("sts")
             out = sts.assume_role(
-                RoleArn=f"arn:aws:iam::{account}:role/{self.info['execution_role_name']}",
+                RoleArn=f"arn:aws:iam::{account}:role/{self.info['organization_access_role_name']}",
                 RoleSessionName="localcloud-tests",
-                ExternalId=self.info["external_id"],
             )["Credentials"]
             self._creds[account] = {
                 "aws_access_key_id": out["AccessKeyId"],
@@ -83,6 +82,21 @@ class Cloud:
                 "aws_session_token": out["SessionToken"],
             }
         return self._creds[account]
+
+    def provider_credentials(self) -> dict[str, str]:
+        """The session of the provider's role that the seed issued (the provider's identity, policies enforced)."""
+        c = self.info["provider_credentials"]
+        return {"aws_access_key_id": c["access_key_id"], "aws_secret_access_key": c["secret_access_key"], "aws_session_token": c["session_token"]}
+
+    def provider_env(self) -> dict[str, str]:
+        """Environment variables of a process that runs as the provider."""
+        c = self.info["provider_credentials"]
+        return {"AWS_ACCESS_KEY_ID": c["access_key_id"], "AWS_SECRET_ACCESS_KEY": c["secret_access_key"], "AWS_SESSION_TOKEN": c["session_token"]}
+
+    def provider_client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client acting as the provider (its role's session in the management account)."""
+        region = region or default_region(service)
+        return self._session.client(service, endpoint_url=self.endpoint, region_name=region, **self.provider_credentials())
 
     def client(self, service: str, account: str | None = None, region: str | None = None, validate: bool = True, retries: int = 1) -> Any:
         """A boto3 client acting in `account` (retries=1: no retries, so injected faults are seen as they are)."""

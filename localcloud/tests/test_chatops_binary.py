@@ -33,7 +33,7 @@ Resources:
       ConfigurationName: !Ref Name
       SlackWorkspaceId: T0CHATOPS1
       SlackChannelId: !Ref Channel
-      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ChatbotChannelRole"
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-chatbot-channel"
       SnsTopicArns: [!Sub "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:chatops-alerts"]
       LoggingLevel: !Ref Level
       UserRoleRequired: false
@@ -63,7 +63,7 @@ def chatops(lc):
             pytest.fail(message)
         pytest.skip(message)
     env = {
-        "AWS_ENDPOINT_URL": lc.endpoint, "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": lc.endpoint, "AWS_REGION": "us-east-1", **lc.provider_env(),
         "AWS_EC2_METADATA_DISABLED": "true", "CHATOPS_EXTERNAL_ID": lc.info["external_id"],
         "CHATOPS_EXECUTION_ROLE_NAME": lc.info["execution_role_name"], "RUST_LOG": "info",
         "CHATOPS_LOCAL_RESPONSE_ORIGIN": lc.endpoint,

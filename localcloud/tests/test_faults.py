@@ -72,7 +72,7 @@ def test_throttle_assume_role_by_operation(lc):
     lc.add_fault(service="sts", operation="AssumeRole", kind="throttle", count=1)
     sts = lc.client("sts")
     assert sts.get_caller_identity()["Account"] == lc.management  # other operations pass
-    args = {"RoleArn": f"arn:aws:iam::{lc.members[0]}:role/ChatOpsExecutionRole", "RoleSessionName": "faults", "ExternalId": "chatops-local-external-id"}
+    args = {"RoleArn": f"arn:aws:iam::{lc.members[0]}:role/OrganizationAccountAccessRole", "RoleSessionName": "faults"}
     with pytest.raises(ClientError) as exc:
         sts.assume_role(**args)
     assert error_code(exc) == "Throttling"
@@ -181,7 +181,7 @@ def test_expired_fails_only_sessions_issued_before_it(lc):
         stale.describe_slack_workspaces()
     assert error_code(exc) == "ExpiredTokenException" and http_status(exc) == 403
     lc.client("chatbot").describe_slack_workspaces()  # the management account's long-term key never expires
-    fresh = lc.client("sts").assume_role(
+    fresh = lc.provider_client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{lc.info['execution_role_name']}",
         RoleSessionName="fresh",
         ExternalId=lc.info["external_id"],

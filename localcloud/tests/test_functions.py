@@ -19,8 +19,7 @@ def register(lc: Any, name: str, tmp_path: Any, env: dict[str, str] | None = Non
     spec = {
         "name": name,
         "command": [sys.executable, FN_CLIENT],
-        "env": {"RECORD_PATH": str(record), "AWS_ENDPOINT_URL": lc.endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing", "EXTERNAL_ID": lc.info["external_id"], **(env or {})},
+        "env": {"RECORD_PATH": str(record), "AWS_ENDPOINT_URL": lc.endpoint, **lc.provider_env(), "EXTERNAL_ID": lc.info["external_id"], **(env or {})},
         "timeout": 10,
         **extra,
     }

@@ -33,7 +33,7 @@ def test_default_seed_json_line(cloud):
     for account in cloud["accounts"]:
         assert ACCOUNT_KEYS <= set(account)
         assert set(account["topics"]) == {"us-east-1", "eu-west-1"}
-        assert account["admin_role_arn"] == f"arn:aws:iam::{account['id']}:role/AdminChannelRole"
+        assert account["admin_role_arn"] == f"arn:aws:iam::{account['id']}:role/chatops-admin-channel"
 
 
 def test_custom_seed_file_yaml_with_explicit_members(tmp_path):

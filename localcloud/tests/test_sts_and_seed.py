@@ -41,21 +41,25 @@ def test_seeded_roles_and_topics(lc, which):
     trust = execution["AssumeRolePolicyDocument"]
     trust = json.loads(unquote(trust)) if isinstance(trust, str) else trust
     statement = trust["Statement"][0]
-    assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    # member-role.yaml's trust, with the provider role of provider.yaml as ProviderRoleArn.
+    assert statement["Principal"] == {"AWS": lc.info["provider_role_arn"]}
+    assert lc.info["provider_role_arn"] == "arn:aws:iam::123456789012:role/chatops-provider-us-east-1"
     assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "chatops-local-external-id"}}
+    policy = iam.get_role_policy(RoleName="ChatOpsExecutionRole", PolicyName="chatops-execution")["PolicyDocument"]
+    assert "VerifyRequestsWithCloudFormation" in {s["Sid"] for s in policy["Statement"]}
 
     def trusted_service(name):
         doc = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
         doc = json.loads(unquote(doc)) if isinstance(doc, str) else doc
         return doc["Statement"][0]["Principal"]["Service"]
 
-    assert trusted_service("ChatbotChannelRole") == "chatbot.amazonaws.com"
-    assert trusted_service("SupportAppChannelRole") == "supportapp.amazonaws.com"
-    assert trusted_service("AdminChannelRole") == "chatbot.amazonaws.com"
+    assert trusted_service("chatops-chatbot-channel") == "chatbot.amazonaws.com"
+    assert trusted_service("chatops-supportapp-channel") == "supportapp.amazonaws.com"
+    assert trusted_service("chatops-admin-channel") == "chatbot.amazonaws.com"
     attached = lambda name: [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]  # noqa: E731
-    assert attached("AdminChannelRole") == ["arn:aws:iam::aws:policy/AdministratorAccess"]
-    assert attached("SupportAppChannelRole") == ["arn:aws:iam::aws:policy/AWSSupportAccess"]
-    assert iam.list_role_policies(RoleName="ChatbotChannelRole")["PolicyNames"] == ["NotificationsOnly"]
+    assert attached("chatops-admin-channel") == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    assert attached("chatops-supportapp-channel") == ["arn:aws:iam::aws:policy/AWSSupportAccess"]
+    assert iam.list_role_policies(RoleName="chatops-chatbot-channel")["PolicyNames"] == ["NotificationsOnly"]
     admin = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")["Policy"]
     assert admin["PolicyName"] == "AdministratorAccess"
 
@@ -68,7 +72,7 @@ def test_seeded_roles_and_topics(lc, which):
 def assume(lc, account, **kwargs):
     args = {"RoleArn": f"arn:aws:iam::{account}:role/ChatOpsExecutionRole", "RoleSessionName": "ts"}
     args.update(kwargs)
-    return lc.client("sts").assume_role(**args)
+    return lc.provider_client("sts").assume_role(**args)
 
 
 def test_assume_role_with_external_id_acts_in_the_target_account(lc):
@@ -99,12 +103,12 @@ def test_missing_role_is_access_denied(lc):
 
 
 def test_member_cannot_hop_to_another_member(lc):
-    """Only the management account is trusted: a member's credentials are refused."""
+    """Only the provider's role is trusted: a member's credentials are refused."""
     sts = lc.client("sts", lc.members[0])
     with pytest.raises(ClientError) as exc:
         sts.assume_role(RoleArn=f"arn:aws:iam::{lc.members[1]}:role/ChatOpsExecutionRole", RoleSessionName="ts", ExternalId="chatops-local-external-id")
     assert error_code(exc) == "AccessDenied"
-    assert f"arn:aws:sts::{lc.members[0]}:assumed-role/ChatOpsExecutionRole" in str(exc.value)
+    assert f"arn:aws:sts::{lc.members[0]}:assumed-role/OrganizationAccountAccessRole" in str(exc.value)
 
 
 def test_service_roles_cannot_be_assumed_by_users(lc):
@@ -137,7 +141,7 @@ def test_trust_policy_conditions(lc, unique):
 
 def test_sessions_lists_the_credentials_assume_role_issued(lc):
     account = lc.members[2]
-    out = lc.client("sts").assume_role(
+    out = lc.provider_client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{lc.info['execution_role_name']}",
         RoleSessionName="audited",
         ExternalId=lc.info["external_id"],

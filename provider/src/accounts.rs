@@ -432,6 +432,19 @@ impl Provider {
                     "AWSOrganizationsNotInUseException" => Error::AccessDenied(
                         "the provider's account is not in an AWS Organization; deploy it in the organization's management or delegated administrator account".to_owned(),
                     ),
+                    // Not IAM (whose message names the action): Organizations answers DescribeAccount
+                    // only in the management account or a delegated administrator account.
+                    "AccessDeniedException"
+                        if !aws_sdk_sts::error::ProvideErrorMetadata::message(&e)
+                            .unwrap_or_default()
+                            .contains("not authorized to perform") =>
+                    {
+                        Error::AccessDenied(format!(
+                            "Organizations refused DescribeAccount of account {account_id}: the provider's account is \
+                             neither the organization's management account nor a delegated administrator; deploy \
+                             provider.yaml in one of them (README, Deploy it for real, step 2)"
+                        ))
+                    }
                     _ => Error::from_sdk("organizations", "DescribeAccount", &format!("account {account_id}"), e),
                 }
             })?;
@@ -465,10 +478,12 @@ impl Provider {
         let response = request.send().await.map_err(|e| {
             let code = aws_sdk_sts::error::ProvideErrorMetadata::code(&e).unwrap_or_default().to_owned();
             if code.starts_with("AccessDenied") {
+                let message = aws_sdk_sts::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
                 Error::AccessDenied(format!(
-                    "the provider could not assume {role_arn} in account {}: check that the member-role \
-                     StackSet is deployed there, that the role trusts the provider's role, and that its \
-                     ExternalId matches CHATOPS_EXTERNAL_ID",
+                    "the provider could not assume {role_arn} in account {} ({message}): check that the \
+                     member-role StackSet is deployed there, that the role trusts the provider's role, \
+                     that its ExternalId matches CHATOPS_EXTERNAL_ID, and that the provider's role may \
+                     sts:AssumeRole it (cfn-templates/provider.yaml)",
                     target.account_id
                 ))
             } else {

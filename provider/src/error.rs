@@ -65,6 +65,26 @@ pub enum Error {
 /// Shorthand for results of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Which policy grants a denied call: Organizations, STS and StackSet calls
+/// are made in the central account, by the provider's role or by whoever runs
+/// `chatops plan` (provider.yaml); every other call by the execution role or
+/// the plan role in the target account (member-role.yaml). AWS's message
+/// names the role session that was refused.
+fn access_denied_hint(service: &str, operation: &str) -> &'static str {
+    match (service, operation) {
+        ("organizations" | "sts", _)
+        | ("cloudformation", "DescribeStackSet" | "ListStackInstances" | "DescribeStackInstance") => {
+            "grant it to the provider's role (ProviderRole in cfn-templates/provider.yaml) or, for \
+             `chatops plan`, to the caller (PlannerPolicy in cfn-templates/provider.yaml); or check an \
+             SCP or permissions boundary"
+        }
+        _ => {
+            "grant it to the role named above in the target account (ExecutionRole, or PlanRole for \
+             `chatops plan`, in cfn-templates/member-role.yaml); or check an SCP or permissions boundary"
+        }
+    }
+}
+
 impl Error {
     /// An invalid property with what is wrong and what to do.
     pub fn invalid_property(property: impl Into<String>, problem: impl Into<String>) -> Self {
@@ -100,9 +120,14 @@ impl Error {
             | "ThrottledException" => Error::Throttled(format!(
                 "{detail} (still throttled after retries; try again later)"
             )),
-            c if c.starts_with("AccessDenied") || c == "UnauthorizedOperation" => {
+            // SNS names its denial AuthorizationError (API model AuthorizationErrorException).
+            c if c.starts_with("AccessDenied")
+                || c == "UnauthorizedOperation"
+                || c == "AuthorizationError" =>
+            {
                 Error::AccessDenied(format!(
-                    "{detail} (check the execution role's permissions in the target account)"
+                    "{detail} ({})",
+                    access_denied_hint(service, operation)
                 ))
             }
             "ExpiredToken" | "ExpiredTokenException" => Error::AccessDenied(format!(

@@ -93,16 +93,20 @@ impl LocalCloud {
             .unwrap_or_else(|| panic!("account {account} is not seeded"))
     }
 
-    /// The environment that points the provider (or any SDK) at this cloud as
-    /// the management account, where the provider runs; responses may go to
-    /// this cloud's origin (its pre-signed ResponseURLs), and nowhere else.
+    /// The environment that points the provider at this cloud as Lambda runs
+    /// it: in the management account, with a session of the provider's role
+    /// (cfn-templates/provider.yaml), whose policies the cloud enforces;
+    /// responses may go to this cloud's origin (its pre-signed ResponseURLs).
     pub fn provider_env(&self) -> Vec<(String, String)> {
+        let credentials = &self.seed["provider_credentials"];
+        let field = |name: &str| credentials[name].as_str().unwrap_or_default();
         [
             ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
             ("CHATOPS_LOCAL_RESPONSE_ORIGIN", self.endpoint.as_str()),
             ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_ACCESS_KEY_ID", field("access_key_id")),
+            ("AWS_SECRET_ACCESS_KEY", field("secret_access_key")),
+            ("AWS_SESSION_TOKEN", field("session_token")),
             ("AWS_EC2_METADATA_DISABLED", "true"),
             (
                 "CHATOPS_EXTERNAL_ID",
@@ -113,6 +117,30 @@ impl LocalCloud {
                 self.seed["execution_role_name"]
                     .as_str()
                     .unwrap_or_default(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// The environment of a reviewer running `chatops plan`: the seeded
+    /// planner role's session (provider.yaml's PlannerPolicy) in the
+    /// management account, reaching member accounts through member-role.yaml's
+    /// plan role (CHATOPS_PLAN_ROLE_NAME).
+    pub fn planner_env(&self) -> Vec<(String, String)> {
+        let credentials = &self.seed["planner_credentials"];
+        let field = |name: &str| credentials[name].as_str().unwrap_or_default();
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", field("access_key_id")),
+            ("AWS_SECRET_ACCESS_KEY", field("secret_access_key")),
+            ("AWS_SESSION_TOKEN", field("session_token")),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            (
+                "CHATOPS_PLAN_ROLE_NAME",
+                self.seed["plan_role_name"].as_str().unwrap_or_default(),
             ),
         ]
         .into_iter()
@@ -228,12 +256,14 @@ impl LocalCloud {
         assert!(answer.status().is_success(), "faults not cleared");
     }
 
-    /// An SDK configuration acting in `account`, through the seeded execution role.
+    /// An SDK configuration acting in `account` as an administrator, through
+    /// Organizations' OrganizationAccountAccessRole (the tests' view of an
+    /// account, not limited by the provider's policies).
     pub async fn sdk_config_for(&self, account: &str) -> aws_config::SdkConfig {
         let base = self.sdk_config().await;
         let role = format!(
             "arn:aws:iam::{account}:role/{}",
-            self.seed["execution_role_name"]
+            self.seed["organization_access_role_name"]
                 .as_str()
                 .unwrap_or_default()
         );
@@ -241,10 +271,9 @@ impl LocalCloud {
             .assume_role()
             .role_arn(role)
             .role_session_name("e2e-test")
-            .external_id(self.seed["external_id"].as_str().unwrap_or_default())
             .send()
             .await
-            .expect("assuming the execution role");
+            .expect("assuming OrganizationAccountAccessRole");
         let c = assumed.credentials().expect("credentials");
         let credentials = aws_sdk_sts::config::Credentials::new(
             c.access_key_id(),

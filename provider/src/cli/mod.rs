@@ -60,3 +60,14 @@ pub async fn main() -> ExitCode {
 pub async fn provider_from_env() -> Arc<Provider> {
     Arc::new(Provider::from_env(ProviderConfig::from_env()).await)
 }
+
+/// The provider configured from the environment, reaching each account through
+/// `role_name` without an ExternalId (the plan role, trusted by the caller itself).
+pub async fn provider_with_role(role_name: &str) -> Arc<Provider> {
+    let config = ProviderConfig {
+        execution_role_name: role_name.to_owned(),
+        external_id: None,
+        ..ProviderConfig::from_env()
+    };
+    Arc::new(Provider::from_env(config).await)
+}

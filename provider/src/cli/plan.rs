@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use aws_sdk_cloudformation::types::CallAs;
 use futures::FutureExt;
 
-use super::{EXIT_ERROR, EXIT_OK, provider_from_env};
+use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
 use crate::accounts::StackArn;
 use crate::plan::compare::Ownership;
 use crate::plan::live::AccountsLive;
@@ -56,6 +56,12 @@ pub struct Plan {
     /// The stacks' region (default: AWS_REGION). StackSet instances have their own.
     #[arg(long)]
     region: Option<String>,
+    /// The read-only role to assume in each account (PlanRoleName of
+    /// cfn-templates/member-role.yaml), instead of the provider's execution role:
+    /// a reviewer or a pipeline plans with its own credentials, which that role
+    /// trusts. No ExternalId is sent with it.
+    #[arg(long, value_name = "NAME", env = "CHATOPS_PLAN_ROLE_NAME")]
+    role_name: Option<String>,
     /// How many accounts are read at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
@@ -210,7 +216,10 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 impl Plan {
     /// Runs the command.
     pub async fn execute(self) -> anyhow::Result<u8> {
-        let provider = provider_from_env().await;
+        let provider = match &self.role_name {
+            Some(role_name) => provider_with_role(role_name).await,
+            None => provider_from_env().await,
+        };
         let region = self.region.clone().unwrap_or_else(|| provider.region());
         let mut inputs;
         let mut stack = self.stack_name.clone();
