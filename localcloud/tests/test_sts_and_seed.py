@@ -76,7 +76,7 @@ def assume(lc, account, **kwargs):
 
 
 def test_assume_role_with_external_id_acts_in_the_target_account(lc):
-    for account in (lc.members[0], lc.members[5], lc.outsider):
+    for account in (lc.members[0], lc.members[5]):
         creds = assume(lc, account, ExternalId="chatops-local-external-id")["Credentials"]
         import boto3
 
@@ -85,6 +85,13 @@ def test_assume_role_with_external_id_acts_in_the_target_account(lc):
         identity = sts.get_caller_identity()
         assert identity["Account"] == account
         assert identity["Arn"] == f"arn:aws:sts::{account}:assumed-role/ChatOpsExecutionRole/ts"
+
+
+def test_the_provider_role_assumes_no_role_outside_the_organization(lc):
+    """provider.yaml's AssumeMemberExecutionRole holds only for roles of the organization (aws:ResourceOrgID)."""
+    with pytest.raises(ClientError) as exc:
+        assume(lc, lc.outsider, ExternalId="chatops-local-external-id")
+    assert error_code(exc) == "AccessDenied" and http_status(exc) == 403
 
 
 @pytest.mark.parametrize("external_id", ["wrong-external-id", None])

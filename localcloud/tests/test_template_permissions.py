@@ -47,6 +47,8 @@ def _role_actions(path: str, logical_id: str) -> list[tuple[str, str]]:
     out = []
     for document in documents:
         for statement in document["Statement"]:
+            if statement["Effect"] != "Allow":  # a Deny guards; removing it never makes the provider fail
+                continue
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             out += [(statement["Sid"], action) for action in actions if action not in NOT_CALLED_BY_THE_BINARY]
     return out
@@ -118,6 +120,9 @@ class Lifecycle:
         self.chatbot_role, self.support_role, self.topic = seeded["chatbot_role_arn"], seeded["supportapp_role_arn"], seeded["topics"]["us-east-1"]
         self.admin_role = seeded["admin_role_arn"]
         self.tag = uuid.uuid4().hex[:8]
+        # A custom action made in the console, that the Slack channel associates (CustomizationResourceArns).
+        self.custom_action = lc.client("chatbot", account).create_custom_action(
+            ActionName=f"perm{self.tag}", Definition={"CommandText": "cloudwatch describe-alarms"})["CustomActionArn"]
 
     def request(self, request_type: str, logical: str, resource_type: str, properties: dict[str, Any], old: dict[str, Any] | None = None,
                 cleanup_of: str | None = None) -> dict[str, Any]:
@@ -148,9 +153,12 @@ class Lifecycle:
         t = self.tag
         slack = {"ConfigurationName": f"perm-slack-{t}", "SlackWorkspaceId": self.lc.info["slack_team_id"], "SlackChannelId": f"CPERM{t.upper()}",
                  "IamRoleArn": self.chatbot_role, "SnsTopicArns": [self.topic], "LoggingLevel": "ERROR",
-                 "GuardrailPolicies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"], "Tags": [{"Key": "team", "Value": "platform"}]}
-        # An administrator channel role capped by a guardrail: the provider reads both policies.
-        slack2 = {**{k: v for k, v in slack.items() if k != "Tags"}, "LoggingLevel": "INFO", "IamRoleArn": self.admin_role}
+                 "GuardrailPolicies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"], "Tags": [{"Key": "team", "Value": "platform"}],
+                 "CustomizationResourceArns": [self.custom_action]}
+        # An administrator channel role capped by a guardrail: the provider reads both policies; the
+        # custom action is disassociated.
+        slack2 = {**{k: v for k, v in slack.items() if k not in ("Tags", "CustomizationResourceArns")}, "LoggingLevel": "INFO",
+                  "IamRoleArn": self.admin_role}
         # A new ConfigurationName (and Slack channel) replaces; the old one goes in the cleanup phase.
         slack3 = {**slack2, "ConfigurationName": f"perm-slack-{t}-2", "SlackChannelId": f"CPERM{t.upper()}2"}
         chime = {"ConfigurationName": f"perm-chime-{t}", "WebhookDescription": "room", "IamRoleArn": self.chatbot_role, "SnsTopicArns": [self.topic],

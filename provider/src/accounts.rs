@@ -704,30 +704,32 @@ mod tests {
         assert_eq!(target.account_id, "100000000002");
     }
 
-    /// The provider role assumes execution roles only in its organization,
-    /// whatever account a request names.
+    /// The provider role assumes execution roles, and planners the plan
+    /// role, only in the organization, whatever account is named.
     #[test]
     fn the_provider_role_assumes_roles_of_its_organization_only() {
         let template = include_str!("../../cfn-templates/provider.yaml");
-        let statement = template
-            .split("- Sid: AssumeMemberExecutionRole")
-            .nth(1)
-            .and_then(|rest| rest.split("- Sid:").next())
-            .expect("provider.yaml has the AssumeMemberExecutionRole statement");
-        for needed in [
-            "Action: sts:AssumeRole",
-            "StringEquals:",
-            "aws:ResourceOrgID: !Ref OrganizationId",
-        ] {
-            assert!(
-                statement.contains(needed),
-                "{needed} missing in:{statement}"
-            );
+        for sid in ["AssumeMemberExecutionRole", "AssumePlanRole"] {
+            let statement = template
+                .split(&format!("- Sid: {sid}"))
+                .nth(1)
+                .and_then(|rest| rest.split("- Sid:").next())
+                .unwrap_or_else(|| panic!("provider.yaml has the {sid} statement"));
+            for needed in [
+                "Action: sts:AssumeRole",
+                "StringEquals:",
+                "aws:ResourceOrgID: !Ref OrganizationId",
+            ] {
+                assert!(
+                    statement.contains(needed),
+                    "{needed} missing in:{statement}"
+                );
+            }
         }
         assert_eq!(
             template.matches("sts:AssumeRole").count(),
-            2,
-            "sts:AssumeRole appears only in the Lambda trust policy and this statement"
+            3,
+            "sts:AssumeRole appears only in the Lambda trust policy and these two statements"
         );
     }
 
