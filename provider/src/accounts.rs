@@ -72,12 +72,7 @@ impl AccountContext {
         config: SdkConfig,
         credentials: RenewableCredentials,
     ) -> Self {
-        let config = config
-            .to_builder()
-            // Each attempt asks the credentials, so a renewal is seen by the retry.
-            .identity_cache(IdentityCache::no_cache())
-            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
-            .build();
+        let config = on_renewable_credentials(&config, &credentials);
         Self::build(target, config, Some(credentials.retry_classifier()))
     }
 
@@ -115,16 +110,6 @@ impl AccountContext {
     /// The account id.
     pub fn account_id(&self) -> &str {
         &self.target.account_id
-    }
-
-    /// A CloudFormation client in the target's region, to ask the stack of a
-    /// request whether CloudFormation is really sending it.
-    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
-        let mut builder = aws_sdk_cloudformation::config::Builder::from(&self.config);
-        if let Some(renewal) = &self.renewal {
-            builder = builder.retry_classifier(renewal.clone());
-        }
-        aws_sdk_cloudformation::Client::from_conf(builder.build())
     }
 
     /// An SNS client for `region`: topics may live in any region.
@@ -314,6 +299,43 @@ impl Provider {
     /// Clients acting in `target`, after checking it is an ACTIVE account of the
     /// organization. `session` says which stack and resource asked, for CloudTrail.
     pub async fn account_context(&self, target: &Target, session: &str) -> Result<AccountContext> {
+        let credentials = self.renewable_credentials(target, session).await?;
+        Ok(AccountContext {
+            organization: Some(self.clone()),
+            session: session.to_owned(),
+            ..AccountContext::with_renewable_credentials(
+                target.clone(),
+                self.base.clone(),
+                credentials,
+            )
+        })
+    }
+
+    /// A CloudFormation client acting in `target` (in its region), on the same
+    /// credentials as [`Provider::account_context`] but without the service
+    /// clients of the work: all that verifying a request needs.
+    pub async fn cloudformation_in(
+        &self,
+        target: &Target,
+        session: &str,
+    ) -> Result<aws_sdk_cloudformation::Client> {
+        let credentials = self.renewable_credentials(target, session).await?;
+        let config = on_renewable_credentials(&self.base, &credentials);
+        let config = aws_sdk_cloudformation::config::Builder::from(&config)
+            .region(Region::new(target.region.clone()))
+            .retry_classifier(credentials.retry_classifier())
+            .build();
+        Ok(aws_sdk_cloudformation::Client::from_conf(config))
+    }
+
+    /// The execution role's credentials in `target`, after checking that it
+    /// is an ACTIVE account of the organization; assumed again when a
+    /// service says they expired.
+    async fn renewable_credentials(
+        &self,
+        target: &Target,
+        session: &str,
+    ) -> Result<RenewableCredentials> {
         self.check_membership(&target.account_id).await?;
         let credentials = self.credentials_for(target, session).await?;
         let renew: Renew = {
@@ -327,15 +349,7 @@ impl Provider {
                 })
             })
         };
-        Ok(AccountContext {
-            organization: Some(self.clone()),
-            session: session.to_owned(),
-            ..AccountContext::with_renewable_credentials(
-                target.clone(),
-                self.base.clone(),
-                RenewableCredentials::new(credentials, renew),
-            )
-        })
+        Ok(RenewableCredentials::new(credentials, renew))
     }
 
     /// The id of the management account of the provider's organization, read
@@ -525,6 +539,16 @@ pub fn check_account_id(account_id: &str) -> Result<()> {
              leave AccountId out to act in the stack's own account"
         ),
     ))
+}
+
+/// `config` acting on `credentials`, asked at each attempt so that a renewal
+/// is seen by the retry.
+fn on_renewable_credentials(config: &SdkConfig, credentials: &RenewableCredentials) -> SdkConfig {
+    config
+        .to_builder()
+        .identity_cache(IdentityCache::no_cache())
+        .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+        .build()
 }
 
 /// The parts of a CloudFormation StackId the provider needs.

@@ -68,11 +68,10 @@ pub async fn verify(provider: &Provider, request: &Request) -> Result<()> {
         region: stack.region.clone(),
         partition: stack.partition.clone(),
     };
-    let ctx = provider
-        .account_context(&target, &format!("{}-verify", stack.name))
+    let cloudformation = provider
+        .cloudformation_in(&target, &format!("{}-verify", stack.name))
         .await
         .map_err(|e| unverified(format!("the stack's account {}: {e}", stack.account_id)))?;
-    let cloudformation = ctx.cloudformation();
     let started = Instant::now();
     loop {
         let mismatch = match observe(&cloudformation, request).await? {
