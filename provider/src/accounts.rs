@@ -527,9 +527,14 @@ impl Provider {
     }
 }
 
+/// True for an AWS account id: 12 digits.
+fn is_account_id(account_id: &str) -> bool {
+    account_id.len() == 12 && account_id.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Refuses an `AccountId` that is not 12 digits, before it reaches any call.
 pub fn check_account_id(account_id: &str) -> Result<()> {
-    if account_id.len() == 12 && account_id.bytes().all(|b| b.is_ascii_digit()) {
+    if is_account_id(account_id) {
         return Ok(());
     }
     Err(Error::invalid_property(
@@ -571,9 +576,9 @@ impl StackArn {
         let valid = parts.len() == 6
             && parts[0] == "arn"
             && parts[2] == "cloudformation"
-            && is_region_name(parts[3])
-            && parts[4].len() == 12
-            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            // The region picks the CloudFormation endpoint: never a host.
+            && endpoints::is_region_name(parts[3])
+            && is_account_id(parts[4])
             && parts[5].starts_with("stack/");
         if !valid {
             return Err(Error::InvalidRequest(format!(
@@ -587,19 +592,6 @@ impl StackArn {
             name: parts[5].split('/').nth(1).unwrap_or_default().to_owned(),
         })
     }
-}
-
-/// True for a region name such as `us-east-1` or `us-gov-west-1`: the region
-/// of a StackId picks the CloudFormation endpoint, so it must never be a host.
-pub fn is_region_name(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 /// A role session name within STS's limits: 2–64 characters of `[\w+=,.@-]`.
@@ -769,7 +761,10 @@ mod tests {
             let stack_id = format!("arn:aws:cloudformation:{host}:100000000001:stack/app/guid");
             assert!(StackArn::parse(&stack_id).is_err(), "{host}");
         }
-        assert!(is_region_name("us-gov-west-1") && is_region_name("ap-southeast-1"));
+        for region in ["us-gov-west-1", "ap-southeast-1"] {
+            let stack_id = format!("arn:aws:cloudformation:{region}:100000000001:stack/app/guid");
+            assert_eq!(StackArn::parse(&stack_id).unwrap().region, region);
+        }
         let arn = StackArn::parse(STACK).unwrap();
         assert_eq!(
             (arn.account_id.as_str(), arn.name.as_str()),
