@@ -62,11 +62,8 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
             match change {
                 Change::NoChange => Ok(applied(&desired, physical_id)),
                 Change::UpdateInPlace { .. } => {
-                    let old = parse_lenient::<R>(&old_raw).unwrap_or_else(|| desired.clone());
                     let ctx = context_for(provider, &owner, &desired).await?;
-                    R::check_owner(&physical_id, &ctx, &owner).await?;
-                    desired.update(&old, &physical_id, &ctx, &owner).await?;
-                    Ok(applied(&desired, physical_id))
+                    update_in_place(&desired, &old_raw, physical_id, &ctx, &owner).await
                 }
                 Change::Replacement { reasons, .. } => {
                     let ctx = context_for(provider, &owner, &desired).await?;
@@ -78,10 +75,8 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
                             ?reasons,
                             "no replacement: the resource already has these properties"
                         );
-                        let old = parse_lenient::<R>(&old_raw).unwrap_or_else(|| desired.clone());
-                        R::check_owner(&physical_id, &ctx, &owner).await?;
-                        desired.update(&old, &physical_id, &ctx, &owner).await?;
-                        return Ok(applied(&desired, physical_id));
+                        return update_in_place(&desired, &old_raw, physical_id, &ctx, &owner)
+                            .await;
                     }
                     if let Some(old) = parse_lenient::<R>(&old_raw) {
                         refuse_replacement_with_same_key(
@@ -103,6 +98,21 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
             })
         }
     }
+}
+
+/// Updates the resource `physical_id`, which `owner` must own, from the
+/// request's old properties to `desired`.
+async fn update_in_place<R: Resource>(
+    desired: &R,
+    old_raw: &Value,
+    physical_id: String,
+    ctx: &AccountContext,
+    owner: &Owner,
+) -> Result<Applied> {
+    let old = parse_lenient::<R>(old_raw).unwrap_or_else(|| desired.clone());
+    R::check_owner(&physical_id, ctx, owner).await?;
+    desired.update(&old, &physical_id, ctx, owner).await?;
+    Ok(applied(desired, physical_id))
 }
 
 /// Checks `AccountId` and `Region` as sent, on every request type and before
