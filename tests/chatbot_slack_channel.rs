@@ -25,23 +25,6 @@ async fn chatbot(account: &str) -> aws_sdk_chatbot::Client {
     cloud().chatbot(account).await
 }
 
-async fn describe(
-    account: &str,
-    arn: &str,
-) -> Option<aws_sdk_chatbot::types::SlackChannelConfiguration> {
-    let client = chatbot(account).await;
-    match client
-        .describe_slack_channel_configurations()
-        .chat_configuration_arn(arn)
-        .send()
-        .await
-    {
-        Ok(output) => output.slack_channel_configurations().first().cloned(),
-        Err(e) if format!("{e:?}").contains("ResourceNotFound") => None,
-        Err(e) => panic!("describe failed: {e:?}"),
-    }
-}
-
 async fn subscriptions(account: &str, region: &str) -> Vec<String> {
     let config = cloud().sdk_config_for(account).await;
     let sns = aws_sdk_sns::Client::from_conf(
@@ -80,7 +63,7 @@ async fn create_update_in_place_and_delete() {
     );
     assert_eq!(created["Data"]["Arn"], arn.as_str());
     assert_eq!(created["Data"]["ConfigurationName"], name.as_str());
-    let live = describe(account, &arn)
+    let live = slack_configuration(account, &arn)
         .await
         .expect("created configuration");
     assert_eq!(live.slack_channel_id(), props["SlackChannelId"]);
@@ -123,7 +106,7 @@ async fn create_update_in_place_and_delete() {
         arn,
         "an update in place keeps the id"
     );
-    let live = describe(account, &arn)
+    let live = slack_configuration(account, &arn)
         .await
         .expect("updated configuration");
     assert_eq!(live.slack_channel_id(), oncall);
@@ -157,7 +140,7 @@ async fn create_update_in_place_and_delete() {
     let deleted = send(&mut lambda, stack.delete("Alerts", &arn, &changed), direct).await;
     assert_eq!(assert_success(&deleted), arn);
     assert!(
-        describe(account, &arn).await.is_none(),
+        slack_configuration(account, &arn).await.is_none(),
         "deleted configuration is gone"
     );
 
@@ -186,10 +169,10 @@ async fn replacement_creates_new_then_old_is_deleted() {
     assert_ne!(new_arn, old_arn, "a replacement answers a new physical id");
     assert!(new_arn.ends_with(&new_name));
     assert!(
-        describe(account, &old_arn).await.is_some(),
+        slack_configuration(account, &old_arn).await.is_some(),
         "the old one stays until CloudFormation deletes it"
     );
-    assert!(describe(account, &new_arn).await.is_some());
+    assert!(slack_configuration(account, &new_arn).await.is_some());
 
     // CloudFormation then deletes the old id, with the old properties.
     assert_success(
@@ -200,8 +183,8 @@ async fn replacement_creates_new_then_old_is_deleted() {
         )
         .await,
     );
-    assert!(describe(account, &old_arn).await.is_none());
-    assert!(describe(account, &new_arn).await.is_some());
+    assert!(slack_configuration(account, &old_arn).await.is_none());
+    assert!(slack_configuration(account, &new_arn).await.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -227,7 +210,7 @@ async fn replacement_that_keeps_the_name_is_refused_and_nothing_changes() {
         "{reason}"
     );
     assert!(
-        describe(account, &arn).await.is_some(),
+        slack_configuration(account, &arn).await.is_some(),
         "the existing configuration is untouched"
     );
 }
@@ -254,13 +237,13 @@ async fn replacement_that_keeps_the_slack_channel_is_refused_and_nothing_changes
         reason.contains("one per SlackChannelId") && reason.contains("change SlackChannelId too"),
         "{reason}"
     );
-    assert!(describe(account, &arn).await.is_some());
+    assert!(slack_configuration(account, &arn).await.is_some());
     let new_arn = arn.replace(
         props["ConfigurationName"].as_str().unwrap(),
         renamed["ConfigurationName"].as_str().unwrap(),
     );
     assert!(
-        describe(account, &new_arn).await.is_none(),
+        slack_configuration(account, &new_arn).await.is_none(),
         "nothing was made"
     );
 }
@@ -306,7 +289,7 @@ async fn retried_create_adopts_and_a_foreign_name_conflicts() {
         "{reason}"
     );
     assert!(
-        describe(account, &first).await.is_some(),
+        slack_configuration(account, &first).await.is_some(),
         "the other stack's configuration is untouched"
     );
 }
@@ -470,7 +453,7 @@ async fn custom_actions_and_removing_optional_properties_restores_the_defaults()
         )
         .await,
     );
-    let live = describe(account, &arn).await.expect("updated");
+    let live = slack_configuration(account, &arn).await.expect("updated");
     assert_eq!(live.logging_level(), Some("NONE"));
     assert_eq!(
         live.guardrail_policy_arns(),

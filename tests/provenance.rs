@@ -24,20 +24,9 @@ fn properties(account: &str, name: &str, channel: &str) -> Value {
 }
 
 async fn channel_of(account: &str, arn: &str) -> Option<String> {
-    let client = cloud().chatbot(account).await;
-    match client
-        .describe_slack_channel_configurations()
-        .chat_configuration_arn(arn)
-        .send()
+    slack_configuration(account, arn)
         .await
-    {
-        Ok(output) => output
-            .slack_channel_configurations()
-            .first()
-            .map(|c| c.slack_channel_id().to_owned()),
-        Err(e) if format!("{e:?}").contains("ResourceNotFound") => None,
-        Err(e) => panic!("describe failed: {e:?}"),
-    }
+        .map(|c| c.slack_channel_id().to_owned())
 }
 
 fn arn_of(account: &str, name: &str) -> String {

@@ -375,16 +375,7 @@ async fn slack_channel_stack_set_in_two_accounts() {
         .to_owned();
     assert_operation_succeeded(&client, &name, &operation).await;
     for account in &accounts {
-        let chatbot = cloud().chatbot(account).await;
-        let names: Vec<String> = chatbot
-            .describe_slack_channel_configurations()
-            .send()
-            .await
-            .unwrap()
-            .slack_channel_configurations()
-            .iter()
-            .map(|c| c.configuration_name().unwrap_or_default().to_owned())
-            .collect();
+        let names = slack_configuration_names(account).await;
         assert!(
             !names.contains(&format!("alerts-{account}")),
             "{account} still has {names:?}"

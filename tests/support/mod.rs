@@ -300,6 +300,25 @@ pub async fn slack_configuration_names(account: &str) -> Vec<String> {
         .collect()
 }
 
+/// The Slack channel configuration `arn` in `account`, or `None` once it is gone.
+pub async fn slack_configuration(
+    account: &str,
+    arn: &str,
+) -> Option<aws_sdk_chatbot::types::SlackChannelConfiguration> {
+    match cloud()
+        .chatbot(account)
+        .await
+        .describe_slack_channel_configurations()
+        .chat_configuration_arn(arn)
+        .send()
+        .await
+    {
+        Ok(output) => output.slack_channel_configurations().first().cloned(),
+        Err(e) if format!("{e:?}").contains("ResourceNotFound") => None,
+        Err(e) => panic!("describe failed: {e:?}"),
+    }
+}
+
 /// A Chatbot channel role in `account` with `policy` inline, tagged
 /// `chatops:allow-elevated=true` by its owner when `owner_allows` (the test
 /// acts as the account's administrator here, not as the provider).
