@@ -314,16 +314,28 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
         .iter()
         .filter_map(|a| a.as_str().map(str::to_owned))
         .collect();
+    // The provider role's session: the local cloud enforces the templates' IAM.
+    let session = &cloud.info["provider_credentials"];
+    let field = |name: &str| session[name].as_str().map(str::to_owned);
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(&cloud.endpoint)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "bench"))
+        .credentials_provider(Credentials::new(
+            field("access_key_id").context("the provider role's credentials")?,
+            field("secret_access_key").unwrap_or_default(),
+            field("session_token"),
+            None,
+            "bench",
+        ))
         .load()
         .await;
-    let config = ProviderConfig {
+    let mut config = ProviderConfig {
         external_id: cloud.info["external_id"].as_str().map(str::to_owned),
         ..ProviderConfig::from_lookup(|_| None)
     };
+    if let Some(role) = cloud.info["execution_role_name"].as_str() {
+        config.execution_role_name = role.to_owned();
+    }
     let provider = Provider::new(config, sdk);
     let mut inputs = Inputs::new(template()?, None);
     inputs.concurrency = options.concurrency;
