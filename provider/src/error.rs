@@ -114,10 +114,7 @@ impl Error {
             .unwrap_or_else(|| describe_transport_error(&err));
         let detail = format!("{service} {operation} on {what}: {message}");
         match code.as_str() {
-            "ThrottlingException"
-            | "Throttling"
-            | "TooManyRequestsException"
-            | "ThrottledException" => Error::Throttled(format!(
+            c if crate::adaptive::is_throttling_code(c) => Error::Throttled(format!(
                 "{detail} (still throttled after retries; try again later)"
             )),
             // SNS names its denial AuthorizationError (API model AuthorizationErrorException).
