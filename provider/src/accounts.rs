@@ -17,6 +17,7 @@ use aws_sdk_organizations::types::AccountStatus;
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use tokio::sync::{Mutex, OnceCell};
 
+use crate::adaptive::{Api, Pace};
 use crate::config::ProviderConfig;
 use crate::credentials::{ExpiredTokenClassifier, Renew, RenewableCredentials};
 use crate::endpoints::{self, Service};
@@ -62,7 +63,7 @@ pub struct AccountContext {
 impl AccountContext {
     /// Clients for `target` on an SDK configuration that already holds its credentials.
     pub fn new(target: Target, config: SdkConfig) -> Self {
-        Self::build(target, config, None)
+        Self::build(target, config, None, None)
     }
 
     /// Clients for `target` on assumed-role `credentials`, assumed again when
@@ -73,10 +74,15 @@ impl AccountContext {
         credentials: RenewableCredentials,
     ) -> Self {
         let config = on_renewable_credentials(&config, &credentials);
-        Self::build(target, config, Some(credentials.retry_classifier()))
+        Self::build(target, config, Some(credentials.retry_classifier()), None)
     }
 
-    fn build(target: Target, home: SdkConfig, renewal: Option<ExpiredTokenClassifier>) -> Self {
+    fn build(
+        target: Target,
+        home: SdkConfig,
+        renewal: Option<ExpiredTokenClassifier>,
+        pace: Option<&Pace>,
+    ) -> Self {
         // Chatbot and the Support App are called in the target's region (one
         // that serves them); IAM, served everywhere, in the provider's own.
         let config = home
@@ -84,8 +90,8 @@ impl AccountContext {
             .region(Region::new(target.region.clone()))
             .build();
         macro_rules! client {
-            ($sdk:ident) => {
-                client!($sdk, &config)
+            ($sdk:ident, paced as $api:expr) => {
+                client!($sdk, &paced(&config, pace, $api))
             };
             ($sdk:ident, $config:expr) => {{
                 let mut builder = $sdk::config::Builder::from($config);
@@ -96,8 +102,8 @@ impl AccountContext {
             }};
         }
         AccountContext {
-            chatbot: client!(aws_sdk_chatbot),
-            supportapp: client!(aws_sdk_supportapp),
+            chatbot: client!(aws_sdk_chatbot, paced as Api::Chatbot),
+            supportapp: client!(aws_sdk_supportapp, paced as Api::SupportApp),
             iam: client!(aws_sdk_iam, &home),
             target,
             config,
@@ -168,6 +174,7 @@ pub struct Provider {
     credentials: Arc<Mutex<HashMap<String, CachedCredentials>>>,
     memberships: Arc<Mutex<HashMap<String, (AccountStatus, Instant)>>>,
     management_account: Arc<OnceCell<String>>,
+    pace: Pace,
 }
 
 impl fmt::Debug for Provider {
@@ -191,15 +198,32 @@ impl Provider {
 
     /// A provider on an explicit SDK configuration.
     pub fn new(config: ProviderConfig, base: SdkConfig) -> Self {
+        let pace = Pace::default();
         Provider {
-            sts: aws_sdk_sts::Client::new(&base),
-            organizations: aws_sdk_organizations::Client::new(&base),
+            sts: aws_sdk_sts::Client::new(&paced(&base, Some(&pace), Api::Sts)),
+            organizations: aws_sdk_organizations::Client::new(&paced(
+                &base,
+                Some(&pace),
+                Api::Organizations,
+            )),
             config,
             base,
             credentials: Arc::default(),
             memberships: Arc::default(),
             management_account: Arc::default(),
+            pace,
         }
+    }
+
+    /// The limiters of the calls in flight to each service, shared by every
+    /// client the provider makes.
+    pub fn pace(&self) -> &Pace {
+        &self.pace
+    }
+
+    /// The provider's own SDK configuration, with calls paced as those to `api`.
+    pub fn sdk_config_for(&self, api: Api) -> SdkConfig {
+        paced(&self.base, Some(&self.pace), api)
     }
 
     /// The SDK configuration of the provider's own account (its credentials,
@@ -300,13 +324,15 @@ impl Provider {
     /// organization. `session` says which stack and resource asked, for CloudTrail.
     pub async fn account_context(&self, target: &Target, session: &str) -> Result<AccountContext> {
         let credentials = self.renewable_credentials(target, session).await?;
+        let config = on_renewable_credentials(&self.base, &credentials);
         Ok(AccountContext {
             organization: Some(self.clone()),
             session: session.to_owned(),
-            ..AccountContext::with_renewable_credentials(
+            ..AccountContext::build(
                 target.clone(),
-                self.base.clone(),
-                credentials,
+                config,
+                Some(credentials.retry_classifier()),
+                Some(&self.pace),
             )
         })
     }
@@ -321,6 +347,7 @@ impl Provider {
     ) -> Result<aws_sdk_cloudformation::Client> {
         let credentials = self.renewable_credentials(target, session).await?;
         let config = on_renewable_credentials(&self.base, &credentials);
+        let config = paced(&config, Some(&self.pace), Api::CloudFormation);
         let config = aws_sdk_cloudformation::config::Builder::from(&config)
             .region(Region::new(target.region.clone()))
             .retry_classifier(credentials.retry_classifier())
@@ -544,6 +571,18 @@ pub fn check_account_id(account_id: &str) -> Result<()> {
              leave AccountId out to act in the stack's own account"
         ),
     ))
+}
+
+/// `config` with the calls it sends paced as those to `api` (unchanged
+/// without a pace, or without an HTTP client to wrap: the SDK's default).
+fn paced(config: &SdkConfig, pace: Option<&Pace>, api: Api) -> SdkConfig {
+    match (pace, config.http_client()) {
+        (Some(pace), Some(http)) => config
+            .to_builder()
+            .http_client(pace.http_client(api, http))
+            .build(),
+        _ => config.clone(),
+    }
 }
 
 /// `config` acting on `credentials`, asked at each attempt so that a renewal

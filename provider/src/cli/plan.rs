@@ -62,7 +62,9 @@ pub struct Plan {
     /// trusts. No ExternalId is sent with it.
     #[arg(long, value_name = "NAME", env = "CHATOPS_PLAN_ROLE_NAME")]
     role_name: Option<String>,
-    /// How many accounts are read at once.
+    /// How many accounts are read at once, and the most calls in flight to each service (the
+    /// calls to each start at 16 and adapt to its rate: more while they succeed, half as many
+    /// when it throttles).
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
     #[command(flatten)]
@@ -231,7 +233,9 @@ impl Plan {
             CallAs::SelfValue
         };
         if let Some(name) = &self.targets.stack_set {
-            let cloudformation = aws_sdk_cloudformation::Client::new(provider.sdk_config());
+            let cloudformation = aws_sdk_cloudformation::Client::new(
+                &provider.sdk_config_for(crate::adaptive::Api::CloudFormation),
+            );
             let stack_set = targets::describe_stack_set(&cloudformation, name, call_as.clone())
                 .await
                 .with_context(|| format!("cannot read StackSet {name}"))?;
@@ -279,7 +283,9 @@ impl Plan {
             let accounts = match &self.targets.accounts {
                 Some(list) => targets::parse_account_ids(list)?,
                 None => {
-                    let organizations = aws_sdk_organizations::Client::new(provider.sdk_config());
+                    let organizations = aws_sdk_organizations::Client::new(
+                        &provider.sdk_config_for(crate::adaptive::Api::Organizations),
+                    );
                     let accounts =
                         targets::organization_accounts(&organizations, self.ou.as_deref())
                             .await

@@ -19,9 +19,11 @@ use crate::for_each_type;
 use crate::resources::{self, Resource};
 use crate::template::{Pseudo, ResolveOptions, Resolver, Template};
 
-/// Accounts planned at once unless told otherwise: enough to hide latency,
-/// few enough to stay under the services' request rates.
-pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Accounts planned at once, and the most calls in flight to each service,
+/// unless told otherwise: enough accounts to keep the services busy; the
+/// calls to each service start lower and adapt to its rate
+/// ([`crate::adaptive`]).
+pub const DEFAULT_CONCURRENCY: usize = crate::adaptive::DEFAULT_CEILING;
 /// How often an account whose reads stay throttled (after the SDK's own
 /// retries) is tried again.
 pub const DEFAULT_THROTTLE_RETRIES: u32 = 3;
@@ -63,7 +65,7 @@ pub struct Inputs {
     /// The template deployed now, when known: drift is measured against it,
     /// and resources it has that the new one lacks are deleted.
     pub deployed: Option<Template>,
-    /// Accounts planned at once.
+    /// Accounts planned at once, and the ceiling of each service's calls in flight.
     pub concurrency: usize,
     /// Retries of an account whose reads stay throttled.
     pub throttle_retries: u32,
@@ -356,25 +358,63 @@ where
     S: LiveSource + 'a,
     L: Fn() -> S + Send + Sync + 'a,
 {
+    let mut accounts = Vec::with_capacity(targets.len());
+    plan_each(
+        provider,
+        inputs,
+        targets,
+        complete,
+        live,
+        progress,
+        |account| accounts.push(account),
+    )
+    .await;
+    accounts.sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+    accounts
+}
+
+/// Plans every target as [`plan_all`] does, and hands each account's plan to
+/// `each` in the order of `targets` as soon as it and those before it are
+/// done, so that a caller that writes them out holds only the few that
+/// finished ahead of a slower one, not the whole organization's.
+pub async fn plan_each<'a, S, L>(
+    provider: &'a Provider,
+    inputs: &'a Inputs,
+    targets: impl IntoIterator<Item = StackTarget>,
+    complete: Option<Complete<'a>>,
+    live: L,
+    progress: Option<&'a indicatif::ProgressBar>,
+    mut each: impl FnMut(AccountPlan),
+) where
+    S: LiveSource + 'a,
+    L: Fn() -> S + Send + Sync + 'a,
+{
+    provider.pace().set_ceiling(inputs.concurrency);
     let live = &live;
-    let mut accounts: Vec<AccountPlan> = stream::iter(targets)
-        .map(|target| async move {
+    let mut planned = stream::iter(targets.into_iter().enumerate())
+        .map(|(index, target)| async move {
             let (account_id, region) = (target.account_id.clone(), target.region.clone());
             let outcome = plan_with_retries(provider, inputs, target, complete, live()).await;
             if let Some(bar) = progress {
                 bar.inc(1);
             }
-            AccountPlan {
+            let account = AccountPlan {
                 account_id,
                 region,
                 outcome: outcome.map_err(|e| e.to_string()),
-            }
+            };
+            (index, account)
         })
-        .buffer_unordered(inputs.concurrency.max(1))
-        .collect()
-        .await;
-    accounts.sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
-    accounts
+        .buffer_unordered(inputs.concurrency.max(1));
+    let mut ahead = BTreeMap::new();
+    let mut next = 0;
+    while let Some((index, account)) = planned.next().await {
+        ahead.insert(index, account);
+        while let Some(account) = ahead.remove(&next) {
+            each(account);
+            next += 1;
+        }
+    }
 }
 
 async fn plan_with_retries<S: LiveSource>(
