@@ -9,7 +9,7 @@ CARGO ?= cargo
 VENV_STAMP := $(VENV)/.installed-$(shell sha1sum localcloud/requirements.txt | cut -c1-12)
 
 .PHONY: setup build demo test test-rust test-localcloud lint lint-templates schemas \
-        bench bench-lambda bench-localcloud bench-plan fuzz package clean
+        bench bench-lambda bench-localcloud bench-plan bench-smoke fuzz package clean
 
 setup: $(VENV_STAMP)
 
@@ -25,9 +25,10 @@ build:
 demo: setup build
 	$(PYTHON) -u scripts/demo.py --binary target/debug/chatops
 
-## Every test: formatting, lints, Rust unit and end-to-end tests, the local cloud's suite, cfn-lint and its rules.
-## Tests build with the `failpoints` feature, so that they can provoke what no input can (a panic).
-test: setup lint test-rust test-localcloud lint-templates
+## Every test: formatting, lints, Rust unit and end-to-end tests, the local cloud's suite, cfn-lint and its rules,
+## and every benchmark at a small size. Tests build with the `failpoints` feature, so that they can provoke what
+## no input can (a panic).
+test: setup lint test-rust test-localcloud lint-templates bench-smoke
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -61,9 +62,14 @@ bench-lambda: setup
 bench-localcloud: setup
 	$(PYTHON) localcloud/bench.py
 
-## Plans 1000 accounts against an in-process fake (50 ms a call), then 100 of the local cloud.
+## `chatops plan --org` over 1,000 and 10,000 accounts of an in-process fake with the services' rates (50 ms a
+## call), against the ideal, with calls, throttles and peak memory; then 100 accounts of the local cloud (release build).
 bench-plan: setup
-	$(CARGO) run --locked --example bench_plan
+	$(CARGO) bench --locked --bench plan
+
+## Every benchmark at a small size in the debug profile (`make test`): each runs and prints all its figures.
+bench-smoke: setup
+	CARGO=$(CARGO) $(PYTHON) scripts/bench_smoke.py
 
 ## The Lambda deployment package: dist/chatops-lambda.zip with the `bootstrap` binary.
 package:

@@ -38,9 +38,34 @@ use support::lambda::Timing;
 use support::{LocalCloud, LocalLambda, Outcome, Stack, unique};
 
 const TYPE: &str = "Custom::ChatbotSlackChannel";
-const COLD_RUNS: usize = 7;
-const COLD_CREATE_RUNS: usize = 3;
-const WARM_CYCLES: usize = 40;
+
+/// How many times each thing is measured.
+#[derive(Clone, Copy)]
+struct Runs {
+    cold: usize,
+    cold_create: usize,
+    warm_cycles: usize,
+}
+
+impl Runs {
+    /// The full bench; with `BENCH_SIZE=small` (`make test`), each measure
+    /// once or twice: enough to check that the bench works and prints its figures.
+    fn from_env() -> Runs {
+        if std::env::var("BENCH_SIZE").is_ok_and(|size| size == "small") {
+            Runs {
+                cold: 1,
+                cold_create: 1,
+                warm_cycles: 2,
+            }
+        } else {
+            Runs {
+                cold: 7,
+                cold_create: 3,
+                warm_cycles: 40,
+            }
+        }
+    }
+}
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// What runs as the function.
@@ -87,6 +112,7 @@ struct Bench {
     proxy: TimingProxy,
     env: Vec<(String, String)>,
     account: String,
+    runs: Runs,
 }
 
 impl Bench {
@@ -143,7 +169,7 @@ impl Bench {
         let mut figures = Figures::default();
         let stack = Stack::new(&self.account, TYPE);
 
-        for _ in 0..COLD_RUNS {
+        for _ in 0..self.runs.cold {
             let mut lambda = LocalLambda::start_program((contender.program)(), &self.env);
             let (_, timing) = self.invoke(&mut lambda, self.no_change(&stack));
             figures.cold_noop.push(timing.answered - lambda.started);
@@ -151,7 +177,7 @@ impl Bench {
                 .cold_noop_service
                 .push(self.proxy.service_time(lambda.started, timing.answered));
         }
-        for _ in 0..COLD_CREATE_RUNS {
+        for _ in 0..self.runs.cold_create {
             let mut lambda = LocalLambda::start_program((contender.program)(), &self.env);
             let name = unique("bench-cold").replace('-', "");
             let props = self.properties(&name);
@@ -175,7 +201,7 @@ impl Bench {
             ("no-change Update", vec![]),
         ];
         let mut calls = [0; 3];
-        for cycle in 0..WARM_CYCLES {
+        for cycle in 0..self.runs.warm_cycles {
             let name = unique("bench").replace('-', "");
             let props = self.properties(&name);
             let before = self.proxy.exchanges();
@@ -283,12 +309,14 @@ fn main() {
     env.push(("AWS_DEFAULT_REGION".into(), "us-east-1".into()));
     env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
     let account = cloud.members()[0].clone();
+    let runs = Runs::from_env();
     let bench = Bench {
         runtime,
         cloud,
         proxy,
         env,
         account,
+        runs,
     };
 
     let contenders = [
@@ -333,7 +361,7 @@ fn main() {
     let cold_ratio = cold(ours).as_secs_f64() / cold(theirs).as_secs_f64().max(f64::EPSILON);
     println!(
         "{:<48} {:>18} {:>18} {:>7}   at most 0.1 of the reference: {}",
-        format!("cold start, first request no-op (median of {COLD_RUNS})"),
+        format!("cold start, first request no-op (median of {})", runs.cold),
         ms(cold(ours)),
         ms(cold(theirs)),
         ratio(cold(ours).as_secs_f64(), cold(theirs).as_secs_f64()),
@@ -347,7 +375,10 @@ fn main() {
     );
     println!(
         "{:<48} {:>18} {:>18} {:>7}",
-        format!("cold start, first request a Create (median of {COLD_CREATE_RUNS})"),
+        format!(
+            "cold start, first request a Create (median of {})",
+            runs.cold_create
+        ),
         ms(median(&ours.cold_create)),
         ms(median(&theirs.cold_create)),
         ratio(

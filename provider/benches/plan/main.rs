@@ -14,8 +14,10 @@
 //!
 //! ```text
 //! cargo bench --bench plan -- [--accounts 1000,10000] [--latency-ms 50] [--concurrency 128]
-//!                             [--localcloud-accounts 100] [--check]
+//!                             [--sts-rate 100] [--localcloud-accounts 100] [--check]
 //! ```
+//! `--sts-rate` sets STS's rate (and burst) a second: `make test` runs a
+//! small organization with a low one, so that the plan meets throttling.
 //! `--localcloud-accounts 0` skips the local cloud; `--check` exits 1 when
 //! the largest organization's plan is over 1.15 times the ideal or its peak
 //! memory over 200 MiB.
@@ -104,6 +106,7 @@ struct Options {
     sizes: Vec<usize>,
     latency: Duration,
     concurrency: usize,
+    sts_rate: Option<f64>,
     localcloud_accounts: usize,
     check: bool,
 }
@@ -113,6 +116,7 @@ fn options() -> anyhow::Result<Options> {
         sizes: vec![1_000, 10_000],
         latency: Duration::from_millis(50),
         concurrency: DEFAULT_CONCURRENCY,
+        sts_rate: None,
         localcloud_accounts: 100,
         check: false,
     };
@@ -139,6 +143,9 @@ fn options() -> anyhow::Result<Options> {
             }
             "--concurrency" => {
                 options.concurrency = number("--concurrency", value("--concurrency")?)?.max(1)
+            }
+            "--sts-rate" => {
+                options.sts_rate = Some(number("--sts-rate", value("--sts-rate")?)?.max(1) as f64)
             }
             "--localcloud-accounts" => {
                 options.localcloud_accounts =
@@ -384,7 +391,13 @@ async fn bench_fake(options: &Options, size: usize) -> anyhow::Result<FakeFigure
     let accounts: Vec<String> = (0..size)
         .map(|i| format!("{:012}", 200_000_000_000u64 + i as u64))
         .collect();
-    let rates = fake::Rates::default();
+    let mut rates = fake::Rates::default();
+    if let Some(per_second) = options.sts_rate {
+        rates.sts = fake::Rate {
+            per_second,
+            burst: per_second,
+        };
+    }
     let cloud = fake::FakeCloud::new(
         options.latency,
         rates,
