@@ -42,11 +42,13 @@ pub struct Rate {
 /// The rates of the fake's APIs. AWS publishes none of them for these
 /// operations (IAM and STS quotas list sizes, not request rates; the AWS
 /// Security Blog's "How to monitor and query IAM resources at scale, part 2"
-/// says STS uses token buckets whose sizes depend on the API; Organizations,
-/// AWS Chatbot and the Support App list no request rates): the values are
-/// assumptions, in the range of the published rates of comparable control
-/// plane reads (Account Management: GetAlternateContact 10 a second, burst
-/// 15; Service Quotas: 5 to 10 a second).
+/// says STS uses token buckets whose sizes depend on the API; the quotas of
+/// Organizations, AWS Chatbot and the Support App list no request rates): the
+/// values are assumptions, in the range of the published rates of comparable
+/// control plane reads (Account Management, GetAlternateContact: 10 a second,
+/// burst 15, <https://docs.aws.amazon.com/accounts/latest/reference/quotas.html>;
+/// Service Quotas: 5 to 10 a second,
+/// <https://docs.aws.amazon.com/servicequotas/latest/userguide/reference_limits.html>).
 #[derive(Debug, Clone, Copy)]
 pub struct Rates {
     /// STS AssumeRole, for the planner's account.
@@ -338,9 +340,8 @@ impl Call {
 /// and the `x-amzn-ErrorType` header of the JSON protocols.
 fn throttled(service: Service) -> (u16, &'static str, String, Option<&'static str>) {
     match service {
-        // Query protocol: "Throttling: Rate exceeded, status code: 400" (AWS
-        // knowledge center, "How do I resolve API throttling or Rate exceeded
-        // errors for IAM and AWS STS?").
+        // Query protocol: "Throttling: Rate exceeded, status code: 400"
+        // (<https://repost.aws/knowledge-center/iam-sts-throttling-error>).
         Service::Sts => (
             400,
             "text/xml",
