@@ -465,6 +465,77 @@ pub fn assemble(inputs: &Inputs, stack: Option<String>, accounts: Vec<AccountPla
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::LiveResource;
+
+    /// Finds nothing, later for accounts whose id ends lower: the first
+    /// targets finish last.
+    struct ReverseDelays;
+
+    impl LiveSource for ReverseDelays {
+        async fn list<R: Resource>(&self, target: &Target) -> Result<Vec<LiveResource>> {
+            let last = target.account_id.bytes().last().unwrap_or(b'0') - b'0';
+            tokio::time::sleep(Duration::from_millis(u64::from(9 - last) * 20)).await;
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn each_account_is_handed_on_in_the_order_of_the_targets() {
+        let template = Template::parse(
+            "Resources:\n  Alerts:\n    Type: Custom::ChatbotSlackChannel\n    Properties:\n      \
+             ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops\n      ConfigurationName: alerts\n",
+            "stack.yaml",
+        )
+        .unwrap();
+        let mut inputs = Inputs::new(template, None);
+        inputs.concurrency = 10;
+        let sdk = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let provider = Provider::new(crate::config::ProviderConfig::from_lookup(|_| None), sdk);
+        let targets: Vec<StackTarget> = (0..10)
+            .map(|i| StackTarget {
+                account_id: format!("10000000000{i}"),
+                region: "us-east-1".into(),
+                stack_name: None,
+                stack_id: None,
+                ownership: Ownership::default(),
+                parameters: BTreeMap::new(),
+                deployed_parameters: BTreeMap::new(),
+            })
+            .collect();
+        let mut handed = Vec::new();
+        let started = std::time::Instant::now();
+        plan_each(
+            &provider,
+            &inputs,
+            targets,
+            None,
+            || ReverseDelays,
+            None,
+            |account| {
+                assert!(account.outcome.is_ok(), "{account:?}");
+                handed.push(account.account_id)
+            },
+        )
+        .await;
+        assert!(
+            started.elapsed() >= Duration::from_millis(180),
+            "the live reads ran, the first target's the slowest"
+        );
+        let expected: Vec<String> = (0..10).map(|i| format!("10000000000{i}")).collect();
+        assert_eq!(handed, expected);
+        assert_eq!(
+            provider
+                .pace()
+                .limiter(crate::adaptive::Api::Chatbot)
+                .stats()
+                .limit,
+            10,
+            "--concurrency is each service's ceiling"
+        );
+    }
 
     #[test]
     fn backoff_grows_and_spreads() {
