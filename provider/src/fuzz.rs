@@ -21,13 +21,13 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
-use crate::handler;
-use crate::lifecycle::PLACEHOLDER_PREFIX;
+use crate::request::handler;
+use crate::request::lifecycle::PLACEHOLDER_PREFIX;
+use crate::request::response::MAX_RESPONSE_BYTES;
+use crate::request::response_url::ResponseUrls;
 use crate::resources;
-use crate::response::MAX_RESPONSE_BYTES;
-use crate::response_url::ResponseUrls;
 
 const MEMBER: &str = "100000000001";
 const WEBHOOK_SECRET: &str =
@@ -333,7 +333,7 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 /// A provider whose every AWS endpoint refuses connections, with no retries.
-static OFFLINE: LazyLock<Arc<Provider>> = LazyLock::new(|| {
+static OFFLINE: LazyLock<Arc<Accounts>> = LazyLock::new(|| {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port");
@@ -351,7 +351,7 @@ static OFFLINE: LazyLock<Arc<Provider>> = LazyLock::new(|| {
             admin_accounts: ["123456789012".to_owned()].into(),
             ..ProviderConfig::from_lookup(|_| None)
         };
-        Arc::new(Provider::new(config, base))
+        Arc::new(Accounts::new(config, base))
     })
 });
 

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
-use chatops::accounts::Provider;
+use chatops::accounts::Accounts;
 use chatops::config::ProviderConfig;
 use chatops::plan::compare::Ownership;
 use chatops::plan::live::AccountsLive;
@@ -235,7 +235,7 @@ async fn bench_fake(options: &Options) -> anyhow::Result<Figures> {
         external_id: Some("bench".into()),
         ..ProviderConfig::from_lookup(|_| None)
     };
-    let provider = Provider::new(config, sdk);
+    let provider = Accounts::new(config, sdk);
     let mut inputs = Inputs::new(template()?, None);
     inputs.concurrency = options.concurrency;
     let started = Instant::now();
@@ -324,7 +324,7 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
         external_id: cloud.info["external_id"].as_str().map(str::to_owned),
         ..ProviderConfig::from_lookup(|_| None)
     };
-    let provider = Provider::new(config, sdk);
+    let provider = Accounts::new(config, sdk);
     let mut inputs = Inputs::new(template()?, None);
     inputs.concurrency = options.concurrency;
 
@@ -350,7 +350,7 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
                         .flatten()
                     {
                         let channel: SlackChannel =
-                            chatops::lifecycle::parse_valid(&desired.properties)?;
+                            chatops::request::lifecycle::parse_valid(&desired.properties)?;
                         let owner = Owner {
                             stack_id: stack_id(&target.account_id),
                             logical_id: desired.logical_id.clone(),
@@ -390,7 +390,7 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
         .await?
         .error_for_status()?;
     // A fresh provider: nothing cached from the deploy (credentials, memberships).
-    let provider = Provider::new(provider.config().clone(), provider.sdk_config().clone());
+    let provider = Accounts::new(provider.config().clone(), provider.sdk_config().clone());
     let started = Instant::now();
     let planned = run::plan_all(
         &provider,

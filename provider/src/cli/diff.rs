@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::plan::{OutputArgs, ParameterArgs, load_template};
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
 use crate::plan::AccountPlan;
 use crate::plan::compare::Ownership;
@@ -57,7 +57,7 @@ impl Diff {
             .region(Region::new(region.clone()))
             .behavior_version(BehaviorVersion::latest())
             .build();
-        let provider = Provider::new(config, sdk);
+        let accounts = Accounts::new(config, sdk);
         let target = StackTarget {
             account_id: self.account_id.clone(),
             region: region.clone(),
@@ -71,7 +71,7 @@ impl Diff {
         let mut inputs = Inputs::new(new, Some(old));
         inputs.missing_parameters_unknown = true;
         let outcome =
-            run::diff_stack(&provider, &inputs, &target).map_err(|e| anyhow::anyhow!("{e}"))?;
+            run::diff_stack(&accounts, &inputs, &target).map_err(|e| anyhow::anyhow!("{e}"))?;
         let plan = run::assemble(
             &inputs,
             self.stack_name.clone(),

@@ -216,11 +216,11 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 impl Plan {
     /// Runs the command.
     pub async fn execute(self) -> anyhow::Result<u8> {
-        let provider = match &self.role_name {
+        let accounts = match &self.role_name {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,
         };
-        let region = self.region.clone().unwrap_or_else(|| provider.region());
+        let region = self.region.clone().unwrap_or_else(|| accounts.region());
         let mut inputs;
         let mut stack = self.stack_name.clone();
         let mut targets_list = Vec::new();
@@ -231,7 +231,7 @@ impl Plan {
             CallAs::SelfValue
         };
         if let Some(name) = &self.targets.stack_set {
-            let cloudformation = aws_sdk_cloudformation::Client::new(provider.sdk_config());
+            let cloudformation = aws_sdk_cloudformation::Client::new(accounts.sdk_config());
             let stack_set = targets::describe_stack_set(&cloudformation, name, call_as.clone())
                 .await
                 .with_context(|| format!("cannot read StackSet {name}"))?;
@@ -276,19 +276,18 @@ impl Plan {
                 };
                 deployed_parameters.extend(given.values(deployed)?);
             }
-            let accounts = match &self.targets.accounts {
+            let account_ids = match &self.targets.accounts {
                 Some(list) => targets::parse_account_ids(list)?,
                 None => {
-                    let organizations = aws_sdk_organizations::Client::new(provider.sdk_config());
-                    let accounts =
-                        targets::organization_accounts(&organizations, self.ou.as_deref())
-                            .await
-                            .context("cannot list the organization's accounts")?;
-                    provider.remember_active_accounts(accounts.clone()).await;
-                    accounts
+                    let organizations = aws_sdk_organizations::Client::new(accounts.sdk_config());
+                    let listed = targets::organization_accounts(&organizations, self.ou.as_deref())
+                        .await
+                        .context("cannot list the organization's accounts")?;
+                    accounts.remember_active_accounts(listed.clone()).await;
+                    listed
                 }
             };
-            for account_id in accounts {
+            for account_id in account_ids {
                 targets_list.push(StackTarget {
                     account_id,
                     region: region.clone(),
@@ -366,13 +365,13 @@ impl Plan {
             }
             None => None,
         };
-        let provider_ref: &crate::accounts::Provider = &provider;
+        let accounts_ref: &crate::accounts::Accounts = &accounts;
         let accounts = run::plan_all(
-            provider_ref,
+            accounts_ref,
             &inputs,
             targets_list,
             complete,
-            || AccountsLive::new(provider_ref, "chatops-plan"),
+            || AccountsLive::new(accounts_ref, "chatops-plan"),
             progress.as_ref(),
         )
         .await;

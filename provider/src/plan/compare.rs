@@ -14,10 +14,10 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::{Action, Drift, PropertyChange, ResourcePlan, Shown};
-use crate::accounts::{Provider, StackArn, Target};
+use crate::accounts::{Accounts, StackArn, Target};
 use crate::change::{self, Change};
-use crate::lifecycle;
 use crate::properties::{CommonProperties, LOGICAL_ID_TAG, Owner, STACK_ID_TAG};
+use crate::request::lifecycle;
 use crate::resources::{LiveResource, Resource};
 use crate::schema::TypeSchema;
 use crate::template::{
@@ -147,7 +147,7 @@ pub enum Owned {
 pub struct Scope<'a> {
     /// The provider (it chooses the default Region of each service; its admin accounts
     /// decide which AccountId a stack may name).
-    pub provider: &'a Provider,
+    pub accounts: &'a Accounts,
     /// The StackId of the planned stack (real, or of the right form).
     pub stack_id: &'a str,
     /// Which live resources are the stack's.
@@ -174,7 +174,7 @@ pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<T
         );
     }
     scope
-        .provider
+        .accounts
         .target(scope.stack_id, &common, R::SERVICE)
         .map_err(|e| e.to_string())
 }
@@ -183,7 +183,7 @@ pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<T
 /// service is called in.
 fn stack_target<R: Resource>(scope: &Scope<'_>) -> Option<Target> {
     scope
-        .provider
+        .accounts
         .target(scope.stack_id, &CommonProperties::default(), R::SERVICE)
         .ok()
 }
@@ -349,7 +349,7 @@ fn flag_keys_still_held(plans: &mut [ResourcePlan]) {
 
 /// `decide` as the deploy runs it.
 fn decide<R: Resource>(scope: &Scope<'_>, owner: &Owner, old: &Value, new: &Value) -> Change {
-    lifecycle::decide::<R>(scope.provider, owner, old, new)
+    lifecycle::decide::<R>(scope.accounts, owner, old, new)
         .unwrap_or_else(|_| change::decide(old, new, R::CREATE_ONLY, R::UNORDERED))
 }
 
@@ -632,7 +632,7 @@ fn replacement_problem<R: Resource>(
     let (Some(old), Some(new)) = (old, n.parsed.as_ref()) else {
         return None;
     };
-    lifecycle::refuse_replacement_with_same_key(scope.provider, &n.owner, old, new, reasons)
+    lifecycle::refuse_replacement_with_same_key(scope.accounts, &n.owner, old, new, reasons)
         .err()
         .map(|e| format!("the replacement will fail: {e}"))
 }
@@ -847,12 +847,12 @@ mod tests {
     const SECRET: &str = "https://hooks.example.com/T0/B0/very-secret";
     const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:100000000001:stack/app/1";
 
-    fn provider() -> Provider {
+    fn accounts() -> Accounts {
         let sdk = SdkConfig::builder()
             .region(Region::new("us-east-1"))
             .behavior_version(BehaviorVersion::latest())
             .build();
-        Provider::new(ProviderConfig::from_lookup(|_| None), sdk)
+        Accounts::new(ProviderConfig::from_lookup(|_| None), sdk)
     }
 
     fn desired(url: &str, topics: Value) -> Desired {
@@ -887,10 +887,10 @@ mod tests {
         live: Option<&[LiveAt]>,
         ownership: &Ownership,
     ) -> Vec<ResourcePlan> {
-        let provider = provider();
+        let accounts = accounts();
         let ids: BTreeSet<String> = desired.iter().map(|d| d.logical_id.clone()).collect();
         let scope = Scope {
-            provider: &provider,
+            accounts: &accounts,
             stack_id: STACK_ID,
             ownership,
             secrets: &[],

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use tokio::sync::Mutex;
 
-use crate::accounts::{AccountContext, Provider, Target};
+use crate::accounts::{AccountContext, Accounts, Target};
 use crate::error::Result;
 use crate::resources::{LiveResource, Resource};
 
@@ -22,16 +22,16 @@ pub trait LiveSource: Send + Sync {
 /// Reads the accounts through the provider: assumes the execution role once
 /// per account and region, then calls each type's `list`.
 pub struct AccountsLive<'a> {
-    provider: &'a Provider,
+    accounts: &'a Accounts,
     session: String,
     contexts: Mutex<HashMap<Target, AccountContext>>,
 }
 
 impl<'a> AccountsLive<'a> {
     /// Reads through `provider`; `session` names the plan in CloudTrail.
-    pub fn new(provider: &'a Provider, session: &str) -> Self {
+    pub fn new(accounts: &'a Accounts, session: &str) -> Self {
         AccountsLive {
-            provider,
+            accounts,
             session: session.to_owned(),
             contexts: Mutex::new(HashMap::new()),
         }
@@ -41,7 +41,7 @@ impl<'a> AccountsLive<'a> {
         if let Some(ctx) = self.contexts.lock().await.get(target) {
             return Ok(ctx.clone());
         }
-        let ctx = self.provider.account_context(target, &self.session).await?;
+        let ctx = self.accounts.account_context(target, &self.session).await?;
         self.contexts
             .lock()
             .await

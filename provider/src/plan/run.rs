@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::compare::{self, Desired, LiveAt, Ownership, Scope};
 use super::live::LiveSource;
 use super::{AccountPlan, Plan, ResourcePlan};
-use crate::accounts::{Provider, Target};
+use crate::accounts::{Accounts, Target};
 use crate::error::{Error, Result};
 use crate::for_each_type;
 use crate::resources::{self, Resource};
@@ -183,7 +183,7 @@ pub fn resolve_stack(inputs: &Inputs, target: &StackTarget) -> Result<ResolvedSt
 
 /// Plans one stack against the live resources `live` reads.
 pub async fn plan_stack<S: LiveSource>(
-    provider: &Provider,
+    accounts: &Accounts,
     inputs: &Inputs,
     target: &StackTarget,
     live: &S,
@@ -191,7 +191,7 @@ pub async fn plan_stack<S: LiveSource>(
     let resolved = resolve_stack(inputs, target)?;
     let stack_id = target.pseudo().stack_arn();
     let scope = Scope {
-        provider,
+        accounts,
         stack_id: &stack_id,
         ownership: &target.ownership,
         secrets: &resolved.secrets,
@@ -260,14 +260,14 @@ async fn plan_type<R: Resource, S: LiveSource>(
 /// Compares two templates with no cloud at all: `inputs.deployed` is the old
 /// one, `inputs.template` the new, both resolved for `target`.
 pub fn diff_stack(
-    provider: &Provider,
+    accounts: &Accounts,
     inputs: &Inputs,
     target: &StackTarget,
 ) -> Result<Vec<ResourcePlan>> {
     let resolved = resolve_stack(inputs, target)?;
     let stack_id = target.pseudo().stack_arn();
     let scope = Scope {
-        provider,
+        accounts,
         stack_id: &stack_id,
         ownership: &target.ownership,
         secrets: &resolved.secrets,
@@ -345,7 +345,7 @@ pub type Complete<'a> =
 /// Plans every target, at most `inputs.concurrency` at once; `live` gives the
 /// live source of one account, `progress` is told of each account done.
 pub async fn plan_all<'a, S, L>(
-    provider: &'a Provider,
+    accounts: &'a Accounts,
     inputs: &'a Inputs,
     targets: Vec<StackTarget>,
     complete: Option<Complete<'a>>,
@@ -360,7 +360,7 @@ where
     let mut accounts: Vec<AccountPlan> = stream::iter(targets)
         .map(|target| async move {
             let (account_id, region) = (target.account_id.clone(), target.region.clone());
-            let outcome = plan_with_retries(provider, inputs, target, complete, live()).await;
+            let outcome = plan_with_retries(accounts, inputs, target, complete, live()).await;
             if let Some(bar) = progress {
                 bar.inc(1);
             }
@@ -378,7 +378,7 @@ where
 }
 
 async fn plan_with_retries<S: LiveSource>(
-    provider: &Provider,
+    accounts: &Accounts,
     inputs: &Inputs,
     target: StackTarget,
     complete: Option<Complete<'_>>,
@@ -390,7 +390,7 @@ async fn plan_with_retries<S: LiveSource>(
     };
     let mut attempt = 0;
     loop {
-        match plan_stack(provider, inputs, &target, &live).await {
+        match plan_stack(accounts, inputs, &target, &live).await {
             Err(Error::Throttled(message)) if attempt < inputs.throttle_retries => {
                 tracing::info!(account = %target.account_id, attempt, %message, "throttled; retrying the account");
                 tokio::time::sleep(backoff(inputs.retry_delay, attempt, &target.account_id)).await;

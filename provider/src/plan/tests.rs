@@ -13,10 +13,10 @@ use super::compare::Ownership;
 use super::live::FixedLive;
 use super::run::{self, Inputs, StackTarget};
 use super::*;
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
-use crate::lifecycle;
 use crate::properties::{Owner, Tag, user_tags};
+use crate::request::lifecycle;
 use crate::resources::LiveResource;
 use crate::resources::chatbot_slack_channel::SlackChannel;
 use crate::template::{self, Template};
@@ -35,12 +35,12 @@ fn load(name: &str) -> Template {
     Template::parse(&text, &format!("tests/golden/{name}")).unwrap()
 }
 
-fn provider() -> Provider {
+fn accounts() -> Accounts {
     let sdk = SdkConfig::builder()
         .region(Region::new("us-east-1"))
         .behavior_version(BehaviorVersion::latest())
         .build();
-    Provider::new(ProviderConfig::from_lookup(|_| None), sdk)
+    Accounts::new(ProviderConfig::from_lookup(|_| None), sdk)
 }
 
 fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -142,8 +142,8 @@ async fn plan_of(
     live: FixedLive,
     stack: Option<&str>,
 ) -> Plan {
-    let provider = provider();
-    let accounts = run::plan_all(&provider, inputs, targets, None, || live.clone(), None).await;
+    let accounts = accounts();
+    let accounts = run::plan_all(&accounts, inputs, targets, None, || live.clone(), None).await;
     run::assemble(inputs, stack.map(str::to_owned), accounts)
 }
 
@@ -483,14 +483,14 @@ async fn golden_drift_with_an_update() {
 
 #[test]
 fn golden_diff_of_two_templates() {
-    let provider = provider();
+    let accounts = accounts();
     let mut inputs = Inputs::new(load("stack-v2.yaml"), Some(load("stack.yaml")));
     inputs.missing_parameters_unknown = true;
     let target = StackTarget {
         ownership: Ownership::default(),
         ..target("123456789012", &[])
     };
-    let outcome = run::diff_stack(&provider, &inputs, &target).unwrap();
+    let outcome = run::diff_stack(&accounts, &inputs, &target).unwrap();
     let plan = run::assemble(
         &inputs,
         Some(STACK.into()),
@@ -584,9 +584,9 @@ async fn throttled_accounts_are_tried_again_then_reported() {
             let mut inputs = Inputs::new(template, None);
             inputs.throttle_retries = retries;
             inputs.retry_delay = std::time::Duration::from_millis(1);
-            let provider = provider();
+            let accounts = accounts();
             run::plan_all(
-                &provider,
+                &accounts,
                 &inputs,
                 vec![target("100000000001", &[])],
                 None,

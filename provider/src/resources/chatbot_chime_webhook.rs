@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_url() {
-        let parsed: ChimeWebhook = crate::lifecycle::parse_valid(&valid()).unwrap();
+        let parsed: ChimeWebhook = crate::request::lifecycle::parse_valid(&valid()).unwrap();
         let shown = format!("{parsed:?}");
         assert!(!shown.contains(TOKEN), "{shown}");
         assert!(!shown.contains("on-call room"), "{shown}");

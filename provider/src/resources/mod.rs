@@ -234,7 +234,7 @@ pub fn validate_properties(type_name: &str, properties: &serde_json::Value) -> R
     macro_rules! validate_if_named {
         ($ty:path) => {
             if type_name == <$ty as Resource>::TYPE_NAME {
-                return $crate::lifecycle::parse_valid::<$ty>(properties).map(drop);
+                return $crate::request::lifecycle::parse_valid::<$ty>(properties).map(drop);
             }
         };
     }
@@ -247,20 +247,20 @@ pub fn validate_properties(type_name: &str, properties: &serde_json::Value) -> R
 
 /// Carries out `request` with the type it names.
 pub async fn dispatch(
-    provider: &crate::accounts::Provider,
-    request: &crate::event::Request,
-) -> Result<crate::lifecycle::Applied> {
+    accounts: &crate::accounts::Accounts,
+    request: &crate::request::event::Request,
+) -> Result<crate::request::lifecycle::Applied> {
     macro_rules! run_if_named {
         ($ty:path) => {
             if request.resource_type == <$ty as Resource>::TYPE_NAME {
-                return $crate::lifecycle::run::<$ty>(provider, request).await;
+                return $crate::request::lifecycle::run::<$ty>(accounts, request).await;
             }
         };
     }
     for_each_type!(run_if_named);
-    if request.kind == crate::event::RequestKind::Delete {
+    if request.kind == crate::request::event::RequestKind::Delete {
         // Nothing of an unknown type was ever made: let the stack delete it.
-        return Ok(crate::lifecycle::Applied {
+        return Ok(crate::request::lifecycle::Applied {
             physical_id: request
                 .reply_to
                 .physical_resource_id
@@ -314,7 +314,7 @@ mod tests {
             let path = entry.unwrap().path();
             let event: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            for request in crate::event::requests_in(event) {
+            for request in crate::request::event::requests_in(event) {
                 let request = request.unwrap_or_else(|e| panic!("{}: {}", path.display(), e.error));
                 validate_properties(&request.resource_type, &request.properties)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -364,7 +364,7 @@ fn live_properties(ctx: &AccountContext, live: &SlackChannelConfiguration) -> Va
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lifecycle::parse_valid;
+    use crate::request::lifecycle::parse_valid;
     use serde_json::json;
 
     fn valid() -> Value {
