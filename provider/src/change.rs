@@ -50,7 +50,6 @@ pub fn decide(old: &Value, new: &Value, create_only: &[&str], unordered: &[&str]
     names.dedup();
     let changed: Vec<String> = names
         .into_iter()
-        .filter(|name| name.as_str() != "ServiceToken")
         .filter(|name| {
             let is_set = unordered.contains(&name.as_str());
             normalized(old.get(*name), is_set) != normalized(new.get(*name), is_set)
@@ -149,12 +148,5 @@ mod tests {
             decide(&old, &new, &[], &[]),
             Change::Replacement { .. }
         ));
-    }
-
-    #[test]
-    fn service_token_is_ignored() {
-        let old = json!({"ServiceToken": "arn:a"});
-        let new = json!({"ServiceToken": "arn:b"});
-        assert_eq!(decide(&old, &new, &[], &[]), Change::NoChange);
     }
 }

@@ -19,6 +19,8 @@ pub mod error;
 pub mod logging;
 pub mod plan;
 pub mod properties;
+pub mod reading;
+pub mod registry;
 pub mod request;
 pub mod resources;
 pub mod schema;

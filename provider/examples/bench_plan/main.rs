@@ -349,8 +349,10 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<Figures> {
                         .into_iter()
                         .flatten()
                     {
-                        let channel: SlackChannel =
-                            chatops::request::lifecycle::parse_valid(&desired.properties)?;
+                        let channel: SlackChannel = chatops::reading::read(
+                            &desired.properties,
+                            chatops::reading::Reading::Strict,
+                        )?;
                         let owner = Owner {
                             stack_id: stack_id(&target.account_id),
                             logical_id: desired.logical_id.clone(),

@@ -17,9 +17,9 @@ use super::{Action, Drift, PropertyChange, ResourcePlan, Shown};
 use crate::accounts::{Accounts, StackArn, Target};
 use crate::change::{self, Change};
 use crate::properties::{CommonProperties, LOGICAL_ID_TAG, Owner, STACK_ID_TAG};
+use crate::reading::{self, Reading};
 use crate::request::lifecycle;
 use crate::resources::{LiveResource, Resource};
-use crate::schema::TypeSchema;
 use crate::template::{
     self, KNOWN_AFTER_APPLY, contains_changing_unknown, contains_unknown, unknown_origin,
 };
@@ -161,10 +161,11 @@ pub struct Scope<'a> {
 /// The account and region a resource with `properties` is made in, as the
 /// deploy works it out.
 pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<Target, String> {
+    // Only AccountId and Region: a resource whose other properties are
+    // invalid is still planned where the deploy would make it.
     let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
-    let mut value = template::replace_unknowns(properties, &placeholder);
-    TypeSchema::cached::<R>().coerce(&mut value);
-    let common: CommonProperties = serde_json::from_value(value).unwrap_or_default();
+    let known = template::replace_unknowns(&reading::coerced::<R>(properties), &placeholder);
+    let common: CommonProperties = serde_json::from_value(known).unwrap_or_default();
     let unknown = |v: &Option<String>| v.as_deref() == Some(KNOWN_AFTER_APPLY);
     if unknown(&common.account_id) || unknown(&common.region) {
         return Err(
@@ -201,19 +202,15 @@ struct Prepared<R> {
 }
 
 fn prepare<R: Resource>(scope: &Scope<'_>, desired: &Desired, check: bool) -> Prepared<R> {
-    let schema = TypeSchema::cached::<R>();
-    let mut properties = desired.properties.clone();
-    schema.coerce(&mut properties);
+    let properties = reading::coerced::<R>(&desired.properties);
     let mut problems = Vec::new();
     if check {
-        let found = template::validate::problems_of::<R>(&properties);
+        let found = reading::problems::<R>(&properties);
         if !found.is_empty() {
             problems.push(format!("invalid property {}", found.join("; ")));
         }
     }
-    let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
-    let parsed: Option<R> =
-        serde_json::from_value(template::replace_unknowns(&properties, &placeholder)).ok();
+    let parsed: Option<R> = reading::read(&properties, Reading::WithUnknowns).ok();
     let key = parsed
         .as_ref()
         .map(R::natural_key)
@@ -479,11 +476,9 @@ fn online<R: Resource>(
     }
     plan.drift = drift;
     if plan.problem.is_none() {
-        let old_parsed = d.and_then(|d| d.parsed.clone()).or_else(|| {
-            let mut value = live_properties.clone();
-            TypeSchema::cached::<R>().coerce(&mut value);
-            serde_json::from_value(value).ok()
-        });
+        let old_parsed = d
+            .and_then(|d| d.parsed.clone())
+            .or_else(|| reading::read(live_properties, Reading::Lenient).ok());
         plan.problem = replacement_problem(scope, n, old_parsed.as_ref(), &decided);
     }
     plan
@@ -538,7 +533,7 @@ fn create_plan<R: Resource>(scope: &Scope<'_>, n: &Prepared<R>) -> ResourcePlan 
     let names: Vec<String> = n
         .properties
         .as_object()
-        .map(|m| m.keys().filter(|k| *k != "ServiceToken").cloned().collect())
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     ResourcePlan {
         logical_id: n.logical_id.clone(),
@@ -561,7 +556,7 @@ fn delete_plan<R: Resource>(
 ) -> ResourcePlan {
     let names: Vec<String> = before
         .as_object()
-        .map(|m| m.keys().filter(|k| *k != "ServiceToken").cloned().collect())
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     ResourcePlan {
         logical_id: logical_id.to_owned(),
@@ -734,7 +729,6 @@ fn property_changes<R: Resource>(
 ) -> Vec<PropertyChange> {
     names
         .iter()
-        .filter(|name| name.as_str() != "ServiceToken")
         .filter_map(|name| {
             let is_set = R::UNORDERED.contains(&name.as_str());
             let old = before.get(name);

@@ -15,8 +15,8 @@ use super::live::LiveSource;
 use super::{AccountPlan, Plan, ResourcePlan};
 use crate::accounts::{Accounts, Target};
 use crate::error::{Error, Result};
-use crate::for_each_type;
-use crate::resources::{self, Resource};
+use crate::registry::{self, TYPES};
+use crate::resources::Resource;
 use crate::template::{Pseudo, ResolveOptions, Resolver, Template};
 
 /// Accounts planned at once unless told otherwise: enough to hide latency,
@@ -113,22 +113,26 @@ fn declared_only(
         .collect()
 }
 
+/// The template's resources of this provider's types, resolved: where a
+/// template's properties come into the plan, so ServiceToken (which steers
+/// CloudFormation and is no property of the resource) is dropped here.
 fn custom_resources(resolver: &Resolver<'_>) -> Result<BTreeMap<String, Vec<Desired>>> {
-    let ours = resources::type_names();
+    let ours = registry::names();
     let mut by_type: BTreeMap<String, Vec<Desired>> = BTreeMap::new();
     for (logical_id, type_name) in resolver.template().resource_types() {
         if !ours.contains(&type_name) {
             continue;
         }
-        if let Some(resource) = resolver.resource(logical_id)? {
+        if let Some(mut resource) = resolver.resource(logical_id)? {
+            if let Some(map) = resource.properties.as_object_mut() {
+                map.remove("ServiceToken");
+            }
             by_type
                 .entry(type_name.to_owned())
                 .or_default()
                 .push(Desired {
                     logical_id: resource.logical_id,
-                    properties: crate::template::validate::without_service_token(
-                        &resource.properties,
-                    ),
+                    properties: resource.properties,
                 });
         }
     }
@@ -182,11 +186,11 @@ pub fn resolve_stack(inputs: &Inputs, target: &StackTarget) -> Result<ResolvedSt
 }
 
 /// Plans one stack against the live resources `live` reads.
-pub async fn plan_stack<S: LiveSource>(
+pub async fn plan_stack(
     accounts: &Accounts,
     inputs: &Inputs,
     target: &StackTarget,
-    live: &S,
+    live: &dyn LiveSource,
 ) -> Result<Vec<ResourcePlan>> {
     let resolved = resolve_stack(inputs, target)?;
     let stack_id = target.pseudo().stack_arn();
@@ -201,33 +205,33 @@ pub async fn plan_stack<S: LiveSource>(
     // have resources the stack owns: read every type when ownership is known.
     let read_all = resolved.deployed.is_none() && target.ownership.is_known();
     let mut plans = Vec::new();
-    macro_rules! plan_if_present {
-        ($ty:path) => {
-            let name = <$ty as Resource>::TYPE_NAME;
-            let desired = resolved.desired.get(name);
-            let deployed = resolved.deployed.as_ref().map(|d| d.get(name));
-            let present = desired.is_some() || deployed.flatten().is_some();
-            if present || read_all {
-                let empty = Vec::new();
-                let deployed = deployed.map(|d| d.unwrap_or(&empty).as_slice());
-                plans.extend(
-                    plan_type::<$ty, S>(&scope, desired.unwrap_or(&empty), deployed, live).await?,
-                );
-            }
-        };
+    let empty = Vec::new();
+    for resource_type in TYPES {
+        let name = resource_type.name();
+        let desired = resolved.desired.get(name);
+        let deployed = resolved.deployed.as_ref().map(|d| d.get(name));
+        let present = desired.is_some() || deployed.flatten().is_some();
+        if present || read_all {
+            let deployed = deployed.map(|d| d.unwrap_or(&empty).as_slice());
+            plans.extend(
+                resource_type
+                    .plan(&scope, desired.unwrap_or(&empty), deployed, live)
+                    .await?,
+            );
+        }
     }
-    for_each_type!(plan_if_present);
     plans.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     Ok(plans)
 }
 
 /// Reads the live resources of `R` wherever the stack's resources of that
 /// type are made, and compares.
-async fn plan_type<R: Resource, S: LiveSource>(
+pub async fn plan_type<R: Resource>(
+    resource_type: &'static dyn registry::ResourceType,
     scope: &Scope<'_>,
     desired: &[Desired],
     deployed: Option<&[Desired]>,
-    live: &S,
+    live: &dyn LiveSource,
 ) -> Result<Vec<ResourcePlan>> {
     let mut targets: Vec<Target> = Vec::new();
     if let Ok(stack_target) = compare::target_of::<R>(scope, &Value::Object(Default::default())) {
@@ -242,7 +246,7 @@ async fn plan_type<R: Resource, S: LiveSource>(
     }
     let mut found = Vec::new();
     for target in targets {
-        for resource in live.list::<R>(&target).await? {
+        for resource in live.list(resource_type, &target).await? {
             found.push(LiveAt {
                 target: target.clone(),
                 resource,
@@ -276,21 +280,18 @@ pub fn diff_stack(
     let empty = BTreeMap::new();
     let deployed = resolved.deployed.as_ref().unwrap_or(&empty);
     let mut plans = Vec::new();
-    macro_rules! diff_type {
-        ($ty:path) => {
-            let name = <$ty as Resource>::TYPE_NAME;
-            let desired = resolved
-                .desired
-                .get(name)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let old = deployed.get(name).map(Vec::as_slice).unwrap_or_default();
-            if !desired.is_empty() || !old.is_empty() {
-                plans.extend(compare::compare::<$ty>(&scope, desired, Some(old), None));
-            }
-        };
+    for resource_type in TYPES {
+        let name = resource_type.name();
+        let desired = resolved
+            .desired
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let old = deployed.get(name).map(Vec::as_slice).unwrap_or_default();
+        if !desired.is_empty() || !old.is_empty() {
+            plans.extend(resource_type.diff(&scope, desired, old));
+        }
     }
-    for_each_type!(diff_type);
     plans.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     Ok(plans)
 }
@@ -298,7 +299,7 @@ pub fn diff_stack(
 /// Notes about the template that hold for every account: the resources it
 /// has that the plan does not cover.
 pub fn template_notes(template: &Template) -> Vec<String> {
-    let ours = resources::type_names();
+    let ours = registry::names();
     let mut others: BTreeMap<&str, usize> = BTreeMap::new();
     let mut foreign_custom = Vec::new();
     for (logical_id, type_name) in template.resource_types() {

@@ -16,7 +16,6 @@ use super::*;
 use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
 use crate::properties::{Owner, Tag, user_tags};
-use crate::request::lifecycle;
 use crate::resources::LiveResource;
 use crate::resources::chatbot_slack_channel::SlackChannel;
 use crate::template::{self, Template};
@@ -79,7 +78,8 @@ fn deploy(template: &Template, account: &str, parameters: &[(&str, &str)]) -> Ve
         .flatten()
         .map(|desired| {
             let properties = template::replace_unknowns(&desired.properties, &role);
-            let parsed: SlackChannel = lifecycle::parse_valid(&properties).unwrap();
+            let parsed: SlackChannel =
+                crate::reading::read(&properties, crate::reading::Reading::Strict).unwrap();
             let owner = Owner {
                 stack_id: stack_id(account),
                 logical_id: desired.logical_id.clone(),
@@ -481,6 +481,40 @@ async fn golden_drift_with_an_update() {
     );
 }
 
+/// ServiceToken steers CloudFormation to the provider: moving the provider
+/// to another topic changes no resource, and the plan shows no property of it.
+#[tokio::test]
+async fn a_new_service_token_is_no_change() {
+    let stack = load("stack.yaml");
+    let mut inputs = Inputs::new(stack.clone(), Some(stack));
+    inputs.missing_parameters_unknown = true;
+    let target = StackTarget {
+        parameters: params(&[("ServiceToken", "arn:aws:sns:us-east-2:123456789012:moved")]),
+        ownership: Ownership::default(),
+        ..target("123456789012", &[])
+    };
+    let outcome = run::diff_stack(&accounts(), &inputs, &target).unwrap();
+    assert!(!outcome.is_empty());
+    for resource in &outcome {
+        assert_eq!(resource.action, Action::NoChange, "{resource:?}");
+    }
+    inputs.deployed = None;
+    let created = run::plan_stack(&accounts(), &inputs, &target, &FixedLive::new())
+        .await
+        .unwrap();
+    assert!(
+        created.iter().all(|r| r.action == Action::Create),
+        "{created:?}"
+    );
+    assert!(
+        created
+            .iter()
+            .flat_map(|r| &r.changes)
+            .all(|c| c.name != "ServiceToken"),
+        "{created:?}"
+    );
+}
+
 #[test]
 fn golden_diff_of_two_templates() {
     let accounts = accounts();
@@ -552,21 +586,22 @@ struct ThrottledLive {
 }
 
 impl super::live::LiveSource for ThrottledLive {
-    async fn list<R: crate::resources::Resource>(
-        &self,
-        target: &crate::accounts::Target,
-    ) -> crate::Result<Vec<LiveResource>> {
+    fn list<'a>(
+        &'a self,
+        resource_type: &'static dyn crate::registry::ResourceType,
+        target: &'a crate::accounts::Target,
+    ) -> futures::future::BoxFuture<'a, crate::Result<Vec<LiveResource>>> {
         use std::sync::atomic::Ordering;
         let throttled = self
             .throttled
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if throttled {
-            return Err(crate::Error::Throttled(
+            return Box::pin(std::future::ready(Err(crate::Error::Throttled(
                 "chatbot DescribeSlackChannelConfigurations: Rate exceeded".into(),
-            ));
+            ))));
         }
-        self.inner.list::<R>(target).await
+        self.inner.list(resource_type, target)
     }
 }
 

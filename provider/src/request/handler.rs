@@ -13,11 +13,11 @@ use tracing::Instrument;
 
 use crate::accounts::Accounts;
 use crate::error::Error;
+use crate::registry;
 use crate::request::event::{self, Request, RequestKind};
 use crate::request::lifecycle::{self, Applied};
 use crate::request::response;
 use crate::request::response_url::ResponseUrls;
-use crate::resources;
 
 /// Time kept back from the deadline to send the response.
 const MIN_RESPONSE_RESERVE: Duration = Duration::from_millis(500);
@@ -127,7 +127,7 @@ pub async fn answer(
         Box::pin(async move {
             // Lets the end-to-end tests make the handler panic (`failpoints` builds only).
             fail::fail_point!("handler::dispatch");
-            resources::dispatch(&accounts, &request).await
+            registry::dispatch(&accounts, &request).await
         })
     };
     answer_with(shared, deadline, work).await
@@ -209,7 +209,7 @@ fn failed_physical_id(request: &Request) -> String {
 
 /// The values of the request's write-only properties, which must never be echoed.
 fn secrets_of(request: &Request) -> Vec<String> {
-    let names = resources::write_only_of(&request.resource_type);
+    let names = registry::write_only_of(&request.resource_type);
     [Some(&request.properties), request.old_properties.as_ref()]
         .into_iter()
         .flatten()

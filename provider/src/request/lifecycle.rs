@@ -9,6 +9,7 @@ use crate::accounts::{AccountContext, Accounts, StackArn};
 use crate::change::{self, Change};
 use crate::error::{Error, Result};
 use crate::properties::Owner;
+use crate::reading::{Reading, read};
 use crate::request::event::{Request, RequestKind};
 use crate::request::provenance;
 use crate::resources::{self, Resource};
@@ -48,14 +49,14 @@ pub async fn run<R: Resource>(accounts: &Accounts, request: &Request) -> Result<
     // refused without a single call; then CloudFormation must confirm it.
     match request.kind {
         RequestKind::Create => {
-            let desired = parse_valid::<R>(&request.properties)?;
+            let desired = read::<R>(&request.properties, Reading::Strict)?;
             provenance::verify(accounts, request).await?;
             let ctx = context_for(accounts, &owner, &desired).await?;
             let physical_id = desired.create(&ctx, &owner).await?;
             Ok(applied(&desired, physical_id))
         }
         RequestKind::Update => {
-            let desired = parse_valid::<R>(&request.properties)?;
+            let desired = read::<R>(&request.properties, Reading::Strict)?;
             let old_raw = request.old_properties.clone().unwrap_or_else(|| json!({}));
             let change = decide::<R>(accounts, &owner, &old_raw, &request.properties)?;
             provenance::verify(accounts, request).await?;
@@ -78,7 +79,7 @@ pub async fn run<R: Resource>(accounts: &Accounts, request: &Request) -> Result<
                         return update_in_place(&desired, &old_raw, physical_id, &ctx, &owner)
                             .await;
                     }
-                    if let Some(old) = parse_lenient::<R>(&old_raw) {
+                    if let Ok(old) = read::<R>(&old_raw, Reading::Lenient) {
                         refuse_replacement_with_same_key(
                             accounts, &owner, &old, &desired, &reasons,
                         )?;
@@ -109,7 +110,9 @@ async fn update_in_place<R: Resource>(
     ctx: &AccountContext,
     owner: &Owner,
 ) -> Result<Applied> {
-    let old = parse_lenient::<R>(old_raw).unwrap_or_else(|| desired.clone());
+    let old = read::<R>(old_raw, Reading::Lenient)
+        .ok()
+        .unwrap_or_else(|| desired.clone());
     R::check_owner(&physical_id, ctx, owner).await?;
     desired.update(&old, &physical_id, ctx, owner).await?;
     Ok(applied(desired, physical_id))
@@ -149,7 +152,7 @@ async fn delete<R: Resource>(
     request: &Request,
     physical_id: &str,
 ) -> Result<()> {
-    let Some(props) = parse_lenient::<R>(&request.properties) else {
+    let Some(props) = read::<R>(&request.properties, Reading::Lenient).ok() else {
         tracing::info!("delete with unreadable properties: nothing this provider could have made");
         return Ok(());
     };
@@ -327,28 +330,6 @@ fn applied<R: Resource>(props: &R, physical_id: String) -> Applied {
         data: props.data(&physical_id),
         physical_id,
     }
-}
-
-/// Coerces and validates properties, then reads them into `R`.
-pub fn parse_valid<R: Resource>(raw: &Value) -> Result<R> {
-    let schema = TypeSchema::cached::<R>();
-    let mut value = raw.clone();
-    schema.coerce(&mut value);
-    schema.validate(&value)?;
-    let parsed: R = serde_json::from_value(value)
-        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", R::TYPE_NAME)))?;
-    if let Some(region) = &parsed.common().region {
-        R::SERVICE.check_region_property(region)?;
-    }
-    parsed.check()?;
-    Ok(parsed)
-}
-
-/// Reads properties that were valid once (old properties, Delete): coerced, not validated.
-fn parse_lenient<R: Resource>(raw: &Value) -> Option<R> {
-    let mut value = raw.clone();
-    TypeSchema::cached::<R>().coerce(&mut value);
-    serde_json::from_value(value).ok()
 }
 
 #[cfg(test)]
