@@ -17,6 +17,7 @@ pub mod config;
 pub mod endpoints;
 pub mod error;
 pub mod logging;
+pub mod ownership;
 pub mod plan;
 pub mod properties;
 pub mod reading;

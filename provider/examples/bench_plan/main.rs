@@ -28,11 +28,10 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use chatops::accounts::Accounts;
 use chatops::config::ProviderConfig;
-use chatops::plan::compare::Ownership;
+use chatops::ownership::Owner;
 use chatops::plan::live::AccountsLive;
 use chatops::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
 use chatops::plan::{Summary, detailed_exit_code};
-use chatops::properties::Owner;
 use chatops::resources::Resource;
 use chatops::resources::chatbot_slack_channel::SlackChannel;
 use chatops::template::Template;
@@ -109,8 +108,7 @@ fn targets(accounts: &[String], region: &str, channel_role: Option<&str>) -> Vec
             account_id: account_id.clone(),
             region: region.to_owned(),
             stack_name: Some(STACK.to_owned()),
-            stack_id: None,
-            ownership: Ownership::of_stack(STACK),
+            stack_id: Some(stack_id(account_id)),
             parameters: parameters(channel_role),
             deployed_parameters: parameters(channel_role),
         })

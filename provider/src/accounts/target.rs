@@ -30,6 +30,20 @@ impl Accounts {
         service.default_region(&self.region(), configured)
     }
 
+    /// Where a resource that names no `AccountId` nor `Region` is: the
+    /// account of its stack, and the region the provider calls `service` in.
+    /// Decided here only: where a request acts ([`Accounts::target`]) and
+    /// whether an Update changes anything ([`crate::change::decide_for`])
+    /// start from the same defaults.
+    pub fn default_target(&self, stack_id: &str, service: Service) -> Result<Target> {
+        let stack = StackArn::parse(stack_id)?;
+        Ok(Target {
+            account_id: stack.account_id,
+            region: self.service_region(service)?,
+            partition: stack.partition,
+        })
+    }
+
     /// The target of a request from `stack_id` with `common` properties for a
     /// resource of `service`; refuses another account than the stack's unless
     /// the stack is in an admin account. A `Region` is a region name (never a
@@ -43,45 +57,35 @@ impl Accounts {
         common: &CommonProperties,
         service: Service,
     ) -> Result<Target> {
-        let stack = StackArn::parse(stack_id)?;
-        if let Some(account_id) = &common.account_id {
-            check_account_id(account_id)?;
-        }
-        let account_id = match &common.account_id {
-            Some(wanted) if wanted != &stack.account_id => {
-                if !self.config.admin_accounts.contains(&stack.account_id) {
+        let mut target = self.default_target(stack_id, service)?;
+        if let Some(wanted) = &common.account_id {
+            check_account_id(wanted)?;
+            if *wanted != target.account_id {
+                if !self.config.admin_accounts.contains(&target.account_id) {
                     return Err(Error::AccessDenied(format!(
                         "stack account {} may not create resources in account {wanted}: only the \
                          provider's admin accounts (CHATOPS_ADMIN_ACCOUNTS) may set AccountId to \
                          another account; remove AccountId or deploy the stack in account {wanted}",
-                        stack.account_id
+                        target.account_id
                     )));
                 }
-                wanted.clone()
+                target.account_id = wanted.clone();
             }
-            _ => stack.account_id.clone(),
-        };
-        let region = match &common.region {
-            Some(region) => {
-                endpoints::check_region_name(region)?;
-                service.nearest(region).map(str::to_owned).ok_or_else(|| {
-                    Error::invalid_property(
-                        "Region",
-                        format!(
-                            "{region:?} has no {} endpoint near it; name one of {}",
-                            service.name(),
-                            service.served_regions().join(", ")
-                        ),
-                    )
-                })?
-            }
-            None => self.service_region(service)?,
-        };
-        Ok(Target {
-            account_id,
-            region,
-            partition: stack.partition,
-        })
+        }
+        if let Some(region) = &common.region {
+            endpoints::check_region_name(region)?;
+            target.region = service.nearest(region).map(str::to_owned).ok_or_else(|| {
+                Error::invalid_property(
+                    "Region",
+                    format!(
+                        "{region:?} has no {} endpoint near it; name one of {}",
+                        service.name(),
+                        service.served_regions().join(", ")
+                    ),
+                )
+            })?;
+        }
+        Ok(target)
     }
 }
 

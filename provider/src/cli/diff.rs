@@ -9,7 +9,6 @@ use super::plan::{OutputArgs, ParameterArgs, load_template};
 use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
 use crate::plan::AccountPlan;
-use crate::plan::compare::Ownership;
 use crate::plan::run::{self, Inputs, StackTarget};
 
 /// Compare two templates, offline: what deploying NEW over OLD would create, update, replace
@@ -63,7 +62,6 @@ impl Diff {
             region: region.clone(),
             stack_name: self.stack_name.clone(),
             stack_id: None,
-            ownership: Ownership::default(),
             parameters: parameters.clone(),
             deployed_parameters: parameters,
         };

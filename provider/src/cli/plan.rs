@@ -12,7 +12,6 @@ use futures::FutureExt;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
 use crate::accounts::StackArn;
-use crate::plan::compare::Ownership;
 use crate::plan::live::AccountsLive;
 use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
 use crate::plan::{self as planning, Plan as PlanResult, Summary, json, targets, text};
@@ -253,7 +252,6 @@ impl Plan {
                     region: instance.region.clone(),
                     stack_name,
                     stack_id: instance.stack_id.clone(),
-                    ownership: Ownership::of_stack_set(name, instance.stack_id.clone()),
                     parameters,
                     deployed_parameters: stack_set.parameters.clone(),
                 });
@@ -293,11 +291,6 @@ impl Plan {
                     region: region.clone(),
                     stack_name: self.stack_name.clone(),
                     stack_id: None,
-                    ownership: self
-                        .stack_name
-                        .as_deref()
-                        .map(Ownership::of_stack)
-                        .unwrap_or_default(),
                     parameters: parameters.clone(),
                     deployed_parameters: deployed_parameters.clone(),
                 });
@@ -330,12 +323,13 @@ impl Plan {
             .with_context(|| format!("in template {}", inputs.template.source))?;
 
         let progress = progress_bar(targets_list.len());
-        let complete_fn;
+        let accounts_ref: &crate::accounts::Accounts = &accounts;
+        let (stack_set_complete, stack_complete);
         let complete: Option<run::Complete<'_>> = match &stack_set_info {
             Some((cloudformation, stack_set)) => {
                 let cli = self.parameters.values(&inputs.template)?;
                 let call_as = call_as.clone();
-                complete_fn = move |mut target: StackTarget| {
+                stack_set_complete = move |mut target: StackTarget| {
                     let cli = cli.clone();
                     let call_as = call_as.clone();
                     async move {
@@ -361,11 +355,33 @@ impl Plan {
                     }
                     .boxed()
                 };
-                Some(&complete_fn)
+                Some(&stack_set_complete)
             }
-            None => None,
+            // The stack's StackId tells which live resources are its own, as
+            // the deploy tells them (by StackId, never by name).
+            None => match &self.stack_name {
+                Some(stack_name) => {
+                    stack_complete = move |mut target: StackTarget| {
+                        async move {
+                            let stack_region = crate::accounts::Target {
+                                account_id: target.account_id.clone(),
+                                region: target.region.clone(),
+                                partition: crate::template::partition_of(&target.region).to_owned(),
+                            };
+                            let cloudformation = accounts_ref
+                                .cloudformation_in(&stack_region, "chatops-plan")
+                                .await?;
+                            target.stack_id =
+                                targets::stack_id_of(&cloudformation, stack_name).await?;
+                            Ok(target)
+                        }
+                        .boxed()
+                    };
+                    Some(&stack_complete)
+                }
+                None => None,
+            },
         };
-        let accounts_ref: &crate::accounts::Accounts = &accounts;
         let accounts = run::plan_all(
             accounts_ref,
             &inputs,

@@ -1,7 +1,7 @@
 //! The plan of one resource type in one account: the template's resources
 //! (desired), the deployed template's (when known) and the live ones (when
 //! read), matched by ownership tags and natural key, each change decided by
-//! [`lifecycle::decide`] exactly as a deploy decides it.
+//! [`change::decide_for`] exactly as a deploy decides it.
 //!
 //! - Without live resources (`chatops diff`), the deployed template is the "before".
 //! - With live resources and no deployed template, live is the "before".
@@ -16,9 +16,9 @@ use serde_json::{Map, Value};
 use super::{Action, Drift, PropertyChange, ResourcePlan, Shown};
 use crate::accounts::{Accounts, StackArn, Target};
 use crate::change::{self, Change};
-use crate::properties::{CommonProperties, LOGICAL_ID_TAG, Owner, STACK_ID_TAG};
+use crate::ownership::{Owned, Owner, Ownership};
+use crate::properties::CommonProperties;
 use crate::reading::{self, Reading};
-use crate::request::lifecycle;
 use crate::resources::{LiveResource, Resource};
 use crate::template::{
     self, KNOWN_AFTER_APPLY, contains_changing_unknown, contains_unknown, unknown_origin,
@@ -42,77 +42,6 @@ pub struct LiveAt {
     pub resource: LiveResource,
 }
 
-/// Which live resources belong to the planned stack, from their managed tags
-/// (`chatops:stack-id` holds the StackId of the stack that made them).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ownership {
-    /// The stack's name, when known.
-    pub stack_name: Option<String>,
-    /// What the stack's name starts with, when only that is known (an
-    /// instance of a StackSet whose stack does not exist yet).
-    pub stack_name_prefix: Option<String>,
-}
-
-impl Ownership {
-    /// Resources of stack `name`.
-    pub fn of_stack(name: &str) -> Self {
-        Ownership {
-            stack_name: Some(name.to_owned()),
-            stack_name_prefix: None,
-        }
-    }
-
-    /// Resources of an instance of StackSet `name`: those of the instance's
-    /// stack (`stack_id`) when it exists, else those of any stack named like
-    /// an instance of it (`StackSet-NAME-<id>`).
-    pub fn of_stack_set(name: &str, stack_id: Option<String>) -> Self {
-        match stack_id.and_then(|id| StackArn::parse(&id).ok()) {
-            Some(stack) => Ownership::of_stack(&stack.name),
-            None => Ownership {
-                stack_name: None,
-                stack_name_prefix: Some(format!("StackSet-{name}-")),
-            },
-        }
-    }
-
-    /// Whether the plan knows which stack is its own.
-    pub fn is_known(&self) -> bool {
-        self.stack_name.is_some() || self.stack_name_prefix.is_some()
-    }
-
-    /// Whether the stack of StackId `stack_tag` is the planned one; stacks
-    /// are compared by name, which CloudFormation keeps unique in an account
-    /// and region (the GUID after it changes when a stack is made again).
-    fn is_ours(&self, stack_tag: &str) -> bool {
-        let Ok(stack) = StackArn::parse(stack_tag) else {
-            return false;
-        };
-        match (&self.stack_name, &self.stack_name_prefix) {
-            (Some(name), _) => stack.name == *name,
-            (None, Some(prefix)) => stack.name.starts_with(prefix.as_str()),
-            (None, None) => false,
-        }
-    }
-
-    /// Who owns a live resource with `tags`.
-    pub fn owner_of(&self, tags: &[crate::properties::Tag]) -> Owned {
-        let tag = |key: &str| tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
-        match (tag(STACK_ID_TAG), tag(LOGICAL_ID_TAG)) {
-            (Some(stack), Some(logical_id)) => {
-                if !self.is_known() {
-                    Owned::Unknown
-                } else if self.is_ours(&stack) {
-                    Owned::Ours(logical_id)
-                } else {
-                    Owned::Other { stack, logical_id }
-                }
-            }
-            _ if !self.is_known() => Owned::Unknown,
-            _ => Owned::Unmanaged,
-        }
-    }
-}
-
 /// Who owns a live resource of type `R`. A type without ownership tags (the
 /// Support App) cannot say: the plan compares it with the template, as the
 /// deploy, which acts on its natural key, would.
@@ -122,24 +51,6 @@ fn owner<R: Resource>(scope: &Scope<'_>, tags: &[crate::properties::Tag]) -> Own
     } else {
         Owned::Unknown
     }
-}
-
-/// Who owns a live resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Owned {
-    /// The planned stack, as this logical id.
-    Ours(String),
-    /// Another stack.
-    Other {
-        /// Its StackId.
-        stack: String,
-        /// The logical id there.
-        logical_id: String,
-    },
-    /// Nobody: it was not made through this provider.
-    Unmanaged,
-    /// The plan does not know its own stack, so it cannot tell.
-    Unknown,
 }
 
 /// What the comparison of one account needs besides the resources.
@@ -346,7 +257,7 @@ fn flag_keys_still_held(plans: &mut [ResourcePlan]) {
 
 /// `decide` as the deploy runs it.
 fn decide<R: Resource>(scope: &Scope<'_>, owner: &Owner, old: &Value, new: &Value) -> Change {
-    lifecycle::decide::<R>(scope.accounts, owner, old, new)
+    change::decide_for::<R>(scope.accounts, owner, old, new)
         .unwrap_or_else(|_| change::decide(old, new, R::CREATE_ONLY, R::UNORDERED))
 }
 
@@ -396,10 +307,18 @@ fn online<R: Resource>(
         }
         Owned::Other { stack, logical_id } => {
             let mut plan = create_plan(scope, n);
+            let name_of = |stack_id: &str| StackArn::parse(stack_id).ok().map(|s| s.name);
+            let what_to_do = if name_of(&stack) == name_of(scope.stack_id) {
+                "a stack of this name made it and was deleted with the resource retained; a stack \
+                 made again under the name is another stack and does not own it: choose another \
+                 name, or delete the old one"
+            } else {
+                "choose another name, or delete it there"
+            };
             plan.problem.get_or_insert_with(|| {
                 format!(
                     "the create will fail: a {} {:?} already exists in account {}, owned by {logical_id} \
-                     of stack {stack}; choose another name, or delete it there",
+                     of stack {stack}; {what_to_do}",
                     R::TYPE_NAME,
                     current.resource.natural_key,
                     current.target.account_id
@@ -627,7 +546,7 @@ fn replacement_problem<R: Resource>(
     let (Some(old), Some(new)) = (old, n.parsed.as_ref()) else {
         return None;
     };
-    lifecycle::refuse_replacement_with_same_key(scope.accounts, &n.owner, old, new, reasons)
+    change::refuse_replacement_with_same_key(scope.accounts, &n.owner, old, new, reasons)
         .err()
         .map(|e| format!("the replacement will fail: {e}"))
 }
@@ -918,7 +837,7 @@ mod tests {
                 ]),
                 owned_tags(),
             )]),
-            &Ownership::of_stack("app"),
+            &Ownership::Stack(Some(STACK_ID.into())),
         );
         assert_eq!(plans[0].action, Action::NoChange, "{plans:?}");
         // A new URL in the template is an update, shown as sensitive only.
@@ -980,42 +899,6 @@ mod tests {
     }
 
     #[test]
-    fn ownership_reads_the_managed_tags() {
-        let ours = Ownership::of_stack("app");
-        assert_eq!(ours.owner_of(&owned_tags()), Owned::Ours("Hook".into()));
-        assert_eq!(ours.owner_of(&[]), Owned::Unmanaged);
-        let other = Ownership::of_stack("other");
-        assert!(matches!(other.owner_of(&owned_tags()), Owned::Other { .. }));
-        assert_eq!(Ownership::default().owner_of(&owned_tags()), Owned::Unknown);
-        let instance_tags = |stack_id: &str| {
-            Owner {
-                stack_id: stack_id.into(),
-                logical_id: "Hook".into(),
-            }
-            .managed_tags()
-        };
-        let org = "arn:aws:cloudformation:us-east-1:100000000001:stack/StackSet-org-0c9d/guid-1";
-        let org_extra =
-            "arn:aws:cloudformation:us-east-1:100000000001:stack/StackSet-org-extra-77aa/guid-2";
-        // The instance's own stack, whatever its GUID says.
-        let instance = Ownership::of_stack_set("org", Some(org.replace("guid-1", "guid-9")));
-        assert_eq!(
-            instance.owner_of(&instance_tags(org)),
-            Owned::Ours("Hook".into())
-        );
-        assert!(matches!(
-            instance.owner_of(&instance_tags(org_extra)),
-            Owned::Other { .. }
-        ));
-        // Without the instance's stack, any stack named like an instance.
-        let any_instance = Ownership::of_stack_set("org", None);
-        assert_eq!(
-            any_instance.owner_of(&instance_tags(org)),
-            Owned::Ours("Hook".into())
-        );
-    }
-
-    #[test]
     fn unknown_values_fit_live_ones_around_their_known_parts() {
         let unknown = template::unknown("Topic", false);
         let live = json!(["arn:x", "arn:y"]);
@@ -1047,14 +930,14 @@ mod tests {
             &role(false),
             Some(&role(false)),
             Some(&live),
-            &Ownership::of_stack("app"),
+            &Ownership::Stack(Some(STACK_ID.into())),
         );
         assert_eq!(stable[0].action, Action::NoChange, "{stable:?}");
         let changing = run(
             &role(true),
             Some(&role(false)),
             Some(&live),
-            &Ownership::of_stack("app"),
+            &Ownership::Stack(Some(STACK_ID.into())),
         );
         assert_eq!(changing[0].action, Action::Update, "{changing:?}");
         assert_eq!(

@@ -10,11 +10,12 @@ use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use serde_json::Value;
 
-use super::compare::{self, Desired, LiveAt, Ownership, Scope};
+use super::compare::{self, Desired, LiveAt, Scope};
 use super::live::LiveSource;
 use super::{AccountPlan, Plan, ResourcePlan};
 use crate::accounts::{Accounts, Target};
 use crate::error::{Error, Result};
+use crate::ownership::Ownership;
 use crate::registry::{self, TYPES};
 use crate::resources::Resource;
 use crate::template::{Pseudo, ResolveOptions, Resolver, Template};
@@ -36,10 +37,9 @@ pub struct StackTarget {
     pub region: String,
     /// The stack's name (`AWS::StackName`), when known.
     pub stack_name: Option<String>,
-    /// The stack's StackId, when it exists.
+    /// The stack's StackId, when it exists: it tells which live resources
+    /// are the stack's (see [`StackTarget::ownership`]).
     pub stack_id: Option<String>,
-    /// Which live resources are the stack's.
-    pub ownership: Ownership,
     /// Parameter values of the new template; names it does not declare are ignored.
     pub parameters: BTreeMap<String, String>,
     /// Parameter values of the deployed template; names it does not declare are ignored.
@@ -47,6 +47,16 @@ pub struct StackTarget {
 }
 
 impl StackTarget {
+    /// Which live resources the stack owns: those tagged with its StackId;
+    /// none when it is named but does not exist yet; unknown when unnamed.
+    pub fn ownership(&self) -> Ownership {
+        match (&self.stack_id, &self.stack_name) {
+            (Some(stack_id), _) => Ownership::Stack(Some(stack_id.clone())),
+            (None, Some(_)) => Ownership::Stack(None),
+            (None, None) => Ownership::Unknown,
+        }
+    }
+
     fn pseudo(&self) -> Pseudo {
         let mut pseudo = Pseudo::unnamed(&self.account_id, &self.region);
         pseudo.stack_name = self.stack_name.clone();
@@ -194,16 +204,17 @@ pub async fn plan_stack(
 ) -> Result<Vec<ResourcePlan>> {
     let resolved = resolve_stack(inputs, target)?;
     let stack_id = target.pseudo().stack_arn();
+    let ownership = target.ownership();
     let scope = Scope {
         accounts,
         stack_id: &stack_id,
-        ownership: &target.ownership,
+        ownership: &ownership,
         secrets: &resolved.secrets,
         template_logical_ids: &resolved.logical_ids,
     };
     // Without a deployed template, a type gone from the template may still
     // have resources the stack owns: read every type when ownership is known.
-    let read_all = resolved.deployed.is_none() && target.ownership.is_known();
+    let read_all = resolved.deployed.is_none() && ownership.is_known();
     let mut plans = Vec::new();
     let empty = Vec::new();
     for resource_type in TYPES {
@@ -270,10 +281,11 @@ pub fn diff_stack(
 ) -> Result<Vec<ResourcePlan>> {
     let resolved = resolve_stack(inputs, target)?;
     let stack_id = target.pseudo().stack_arn();
+    let ownership = target.ownership();
     let scope = Scope {
         accounts,
         stack_id: &stack_id,
-        ownership: &target.ownership,
+        ownership: &ownership,
         secrets: &resolved.secrets,
         template_logical_ids: &resolved.logical_ids,
     };

@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use serde_json::{Value, json};
 
-use super::compare::Ownership;
 use super::live::FixedLive;
 use super::run::{self, Inputs, StackTarget};
 use super::*;
 use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
-use crate::properties::{Owner, Tag, user_tags};
+use crate::ownership::{Owner, user_tags};
+use crate::properties::Tag;
 use crate::resources::LiveResource;
 use crate::resources::chatbot_slack_channel::SlackChannel;
 use crate::template::{self, Template};
@@ -54,8 +54,7 @@ fn target(account: &str, parameters: &[(&str, &str)]) -> StackTarget {
         account_id: account.to_owned(),
         region: "us-east-1".to_owned(),
         stack_name: Some(STACK.to_owned()),
-        stack_id: None,
-        ownership: Ownership::of_stack(STACK),
+        stack_id: Some(stack_id(account)),
         parameters: params(parameters),
         deployed_parameters: params(parameters),
     }
@@ -490,7 +489,8 @@ async fn a_new_service_token_is_no_change() {
     inputs.missing_parameters_unknown = true;
     let target = StackTarget {
         parameters: params(&[("ServiceToken", "arn:aws:sns:us-east-2:123456789012:moved")]),
-        ownership: Ownership::default(),
+        stack_name: None,
+        stack_id: None,
         ..target("123456789012", &[])
     };
     let outcome = run::diff_stack(&accounts(), &inputs, &target).unwrap();
@@ -521,7 +521,8 @@ fn golden_diff_of_two_templates() {
     let mut inputs = Inputs::new(load("stack-v2.yaml"), Some(load("stack.yaml")));
     inputs.missing_parameters_unknown = true;
     let target = StackTarget {
-        ownership: Ownership::default(),
+        stack_name: None,
+        stack_id: None,
         ..target("123456789012", &[])
     };
     let outcome = run::diff_stack(&accounts, &inputs, &target).unwrap();

@@ -8,12 +8,11 @@ use serde_json::{Value, json};
 use crate::accounts::{AccountContext, Accounts, StackArn};
 use crate::change::{self, Change};
 use crate::error::{Error, Result};
-use crate::properties::Owner;
+use crate::ownership::Owner;
 use crate::reading::{Reading, read};
 use crate::request::event::{Request, RequestKind};
 use crate::request::provenance;
 use crate::resources::{self, Resource};
-use crate::schema::TypeSchema;
 
 /// Physical ids that start with this are placeholders answered for a failed
 /// Create: nothing was made under that id, so deleting it always succeeds.
@@ -58,7 +57,7 @@ pub async fn run<R: Resource>(accounts: &Accounts, request: &Request) -> Result<
         RequestKind::Update => {
             let desired = read::<R>(&request.properties, Reading::Strict)?;
             let old_raw = request.old_properties.clone().unwrap_or_else(|| json!({}));
-            let change = decide::<R>(accounts, &owner, &old_raw, &request.properties)?;
+            let change = change::decide_for::<R>(accounts, &owner, &old_raw, &request.properties)?;
             provenance::verify(accounts, request).await?;
             match change {
                 Change::NoChange => Ok(applied(&desired, physical_id)),
@@ -80,7 +79,7 @@ pub async fn run<R: Resource>(accounts: &Accounts, request: &Request) -> Result<
                             .await;
                     }
                     if let Ok(old) = read::<R>(&old_raw, Reading::Lenient) {
-                        refuse_replacement_with_same_key(
+                        change::refuse_replacement_with_same_key(
                             accounts, &owner, &old, &desired, &reasons,
                         )?;
                     }
@@ -226,91 +225,6 @@ async fn already_has_identity<R: Resource>(
         .iter()
         .filter(|name| !matches!(**name, "AccountId" | "Region"))
         .all(|name| live.properties.get(*name) == wanted.get(*name)))
-}
-
-/// The change from `old` to `new` properties as the deploy sees it: both
-/// coerced, with AccountId and Region defaulted so that spelling out a default
-/// is no change.
-pub fn decide<R: Resource>(
-    accounts: &Accounts,
-    owner: &Owner,
-    old: &Value,
-    new: &Value,
-) -> Result<Change> {
-    let schema = TypeSchema::cached::<R>();
-    let defaults = defaults_for::<R>(accounts, owner)?;
-    let normalize = |raw: &Value| {
-        let mut value = raw.clone();
-        schema.coerce(&mut value);
-        if let Some(map) = value.as_object_mut() {
-            for (name, default) in &defaults {
-                map.entry(name.to_string())
-                    .or_insert_with(|| json!(default));
-            }
-        }
-        value
-    };
-    Ok(change::decide(
-        &normalize(old),
-        &normalize(new),
-        R::CREATE_ONLY,
-        R::UNORDERED,
-    ))
-}
-
-fn defaults_for<R: Resource>(
-    accounts: &Accounts,
-    owner: &Owner,
-) -> Result<[(&'static str, String); 2]> {
-    let stack = StackArn::parse(&owner.stack_id)?;
-    Ok([
-        ("AccountId", stack.account_id),
-        ("Region", accounts.service_region(R::SERVICE)?),
-    ])
-}
-
-/// A replacement must make a new resource before CloudFormation deletes the
-/// old one, so it cannot keep the old one's name in the same account, nor
-/// anything else the service allows once per account (its exclusive key).
-pub fn refuse_replacement_with_same_key<R: Resource>(
-    accounts: &Accounts,
-    owner: &Owner,
-    old: &R,
-    new: &R,
-    reasons: &[String],
-) -> Result<()> {
-    let old_target = accounts.target(&owner.stack_id, old.common(), R::SERVICE)?;
-    let new_target = accounts.target(&owner.stack_id, new.common(), R::SERVICE)?;
-    if old.natural_key() == new.natural_key() && old_target.account_id == new_target.account_id {
-        return Err(Error::invalid_property(
-            reasons.join(", "),
-            format!(
-                "changing {} replaces the {} {:?}, and the replacement is made before the old one is \
-                 deleted, so it needs a new name: change the name too (or delete and re-add the resource)",
-                reasons.join(" and "),
-                R::TYPE_NAME,
-                new.natural_key()
-            ),
-        ));
-    }
-    let same_account = old_target.account_id == new_target.account_id;
-    if let (Some((old_key, property)), Some((new_key, _))) =
-        (old.exclusive_key(), new.exclusive_key())
-        && same_account
-        && old_key == new_key
-    {
-        return Err(Error::invalid_property(
-            reasons.join(", "),
-            format!(
-                "changing {} replaces the {}, and the replacement is made before the old one is \
-                 deleted, but the service allows only one per {property} ({new_key}) in an account: \
-                 change {property} too (or delete and re-add the resource)",
-                reasons.join(" and "),
-                R::TYPE_NAME,
-            ),
-        ));
-    }
-    Ok(())
 }
 
 async fn context_for<R: Resource>(

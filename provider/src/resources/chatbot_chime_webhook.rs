@@ -22,7 +22,8 @@ use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner, Tag, user_tags};
+use crate::ownership::{Owner, user_tags};
+use crate::properties::{CommonProperties, Tag};
 
 /// An AWS Chatbot configuration that posts the notifications of SNS topics to an Amazon Chime chat room through its webhook.
 #[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

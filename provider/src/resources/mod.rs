@@ -12,7 +12,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::accounts::AccountContext;
 use crate::error::Result;
-use crate::properties::{CommonProperties, Owner};
+use crate::ownership::Owner;
+use crate::properties::CommonProperties;
 
 mod chatbot;
 pub mod chatbot_chime_webhook;

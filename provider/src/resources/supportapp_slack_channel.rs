@@ -16,7 +16,8 @@ use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner};
+use crate::ownership::Owner;
+use crate::properties::CommonProperties;
 
 /// A Slack channel of a workspace added to the account, where the AWS Support App notifies about support cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
