@@ -8,21 +8,31 @@
 //! - With both, the action is what CloudFormation will do (deployed → new,
 //!   which is what the Lambda sees), the diff shows live → new, and any
 //!   difference between deployed and live is drift.
+//!
+//! [`matching`] finds the live resource each template resource is,
+//! [`settle`] puts live values where the template has values known only
+//! after apply, and [`redact`] shows each property change without secrets.
+
+mod matching;
+mod redact;
+mod settle;
+
+use matching::{find_current, owner};
+use redact::property_changes;
+use settle::{as_live, settle, with_defaults};
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Action, Drift, PropertyChange, ResourcePlan, Shown};
+use super::{Action, Drift, ResourcePlan};
 use crate::accounts::{Accounts, StackArn, Target};
 use crate::change::{self, Change};
 use crate::ownership::{Owned, Owner, Ownership};
 use crate::properties::CommonProperties;
 use crate::reading::{self, Reading};
 use crate::resources::{LiveResource, Resource};
-use crate::template::{
-    self, KNOWN_AFTER_APPLY, contains_changing_unknown, contains_unknown, unknown_origin,
-};
+use crate::template::{self, KNOWN_AFTER_APPLY, contains_changing_unknown};
 
 /// A resource of a template, resolved for one account.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,17 +50,6 @@ pub struct LiveAt {
     pub target: Target,
     /// The resource.
     pub resource: LiveResource,
-}
-
-/// Who owns a live resource of type `R`. A type without ownership tags (the
-/// Support App) cannot say: the plan compares it with the template, as the
-/// deploy, which acts on its natural key, would.
-fn owner<R: Resource>(scope: &Scope<'_>, tags: &[crate::properties::Tag]) -> Owned {
-    if R::OWNERSHIP_TAGS {
-        scope.ownership.owner_of(tags)
-    } else {
-        Owned::Unknown
-    }
 }
 
 /// What the comparison of one account needs besides the resources.
@@ -102,7 +101,7 @@ fn stack_target<R: Resource>(scope: &Scope<'_>) -> Option<Target> {
 
 /// A resource of the template, read for the comparison.
 struct Prepared<R> {
-    logical_id: String,
+    pub(super) logical_id: String,
     /// Coerced properties, unknowns kept.
     properties: Value,
     owner: Owner,
@@ -403,32 +402,6 @@ fn online<R: Resource>(
     plan
 }
 
-/// The live resource that is `n` now: the one its stack tagged with its
-/// logical id, else the one with its natural key (or the deployed one's).
-fn find_current<R: Resource>(
-    scope: &Scope<'_>,
-    n: &Prepared<R>,
-    d: Option<&Prepared<R>>,
-    live: &[LiveAt],
-    claimed: &[bool],
-) -> Option<usize> {
-    let free = |index: &usize| !claimed[*index];
-    let indices = || (0..live.len()).filter(free);
-    let ours = |index: &usize| {
-        owner::<R>(scope, &live[*index].resource.tags) == Owned::Ours(n.logical_id.clone())
-    };
-    let keyed = |key: &Option<String>, target: &Option<Target>, index: &usize| {
-        let item = &live[*index];
-        key.as_deref() == Some(item.resource.natural_key.as_str())
-            && target.as_ref() == Some(&item.target)
-    };
-    indices()
-        .find(|i| ours(i) && keyed(&n.key, &n.target, i))
-        .or_else(|| indices().find(ours))
-        .or_else(|| indices().find(|i| keyed(&n.key, &n.target, i)))
-        .or_else(|| d.and_then(|d| indices().find(|i| keyed(&d.key, &d.target, i))))
-}
-
 /// The deployed resource is gone from the account.
 fn deleted_outside<R: Resource>(
     scope: &Scope<'_>,
@@ -551,157 +524,13 @@ fn replacement_problem<R: Resource>(
         .map(|e| format!("the replacement will fail: {e}"))
 }
 
-/// `properties` where each top-level value holding a value known only after
-/// apply is replaced by the live one, when `stable` says its source does not
-/// change and the live value fits around the unknown parts.
-fn settle<R: Resource>(properties: &Value, live: &Value, stable: impl Fn(&str) -> bool) -> Value {
-    let Value::Object(map) = properties else {
-        return properties.clone();
-    };
-    let settled: Map<String, Value> = map
-        .iter()
-        .map(|(name, value)| {
-            let is_set = R::UNORDERED.contains(&name.as_str());
-            let live_value = live.get(name);
-            if contains_unknown(value) && stable(name) && fits(value, live_value, is_set) {
-                (name.clone(), live_value.cloned().unwrap_or(Value::Null))
-            } else {
-                (name.clone(), value.clone())
-            }
-        })
-        .collect();
-    Value::Object(settled)
-}
-
-/// Whether `live` can be what `pattern` (with unknown parts) resolves to.
-fn fits(pattern: &Value, live: Option<&Value>, is_set: bool) -> bool {
-    if unknown_origin(pattern).is_some() {
-        return live.is_some_and(|l| !l.is_null());
-    }
-    let Some(live) = live else {
-        return false;
-    };
-    match (pattern, live) {
-        (Value::Object(p), Value::Object(l)) => {
-            p.len() == l.len() && p.iter().all(|(k, v)| fits(v, l.get(k), false))
-        }
-        (Value::Array(p), Value::Array(l)) if p.len() == l.len() => {
-            if !is_set {
-                return p.iter().zip(l).all(|(a, b)| fits(a, Some(b), false));
-            }
-            let mut remaining: Vec<&Value> = l.iter().collect();
-            for known in p.iter().filter(|v| !contains_unknown(v)) {
-                match remaining.iter().position(|r| fits(known, Some(r), false)) {
-                    Some(at) => {
-                        remaining.remove(at);
-                    }
-                    None => return false,
-                }
-            }
-            true
-        }
-        (p, l) => scalar_text(p).is_some() && scalar_text(p) == scalar_text(l),
-    }
-}
-
-fn scalar_text(value: &Value) -> Option<String> {
-    template::parameters::scalar_text(value)
-}
-
-/// `properties` as the service holds them: without what it never returns
-/// (write-only and provider-only properties), with its defaults for what a
-/// template leaves out.
-fn as_live<R: Resource>(properties: &Value, partition: &str) -> Value {
-    let mut properties = with_defaults::<R>(properties, partition);
-    if let Some(map) = properties.as_object_mut() {
-        for name in R::WRITE_ONLY.iter().chain(R::PROVIDER_ONLY) {
-            map.remove(*name);
-        }
-    }
-    properties
-}
-
-/// `properties` with the service's default for each property left out.
-fn with_defaults<R: Resource>(properties: &Value, partition: &str) -> Value {
-    let mut properties = properties.clone();
-    if let (Some(map), Value::Object(defaults)) =
-        (properties.as_object_mut(), R::service_defaults(partition))
-    {
-        for (name, default) in defaults {
-            let is_set = R::UNORDERED.contains(&name.as_str());
-            if change::normalized(map.get(&name), is_set).is_none() {
-                map.insert(name, default);
-            }
-        }
-    }
-    properties
-}
-
-/// The changes of `names` from `before` to `after`, leaving out those that
-/// only look different (a set in another order), never showing secrets.
-fn property_changes<R: Resource>(
-    scope: &Scope<'_>,
-    names: &[String],
-    before: &Value,
-    after: &Value,
-    reasons: &[String],
-) -> Vec<PropertyChange> {
-    names
-        .iter()
-        .filter_map(|name| {
-            let is_set = R::UNORDERED.contains(&name.as_str());
-            let old = before.get(name);
-            let new = after.get(name);
-            let write_only = R::WRITE_ONLY.contains(&name.as_str());
-            if !write_only && change::normalized(old, is_set) == change::normalized(new, is_set) {
-                return None;
-            }
-            Some(PropertyChange {
-                name: name.clone(),
-                before: shown::<R>(scope, name, old),
-                after: shown::<R>(scope, name, new),
-                forces_replacement: reasons.contains(name),
-            })
-        })
-        .collect()
-}
-
-/// How a value may be shown: secrets never are.
-fn shown<R: Resource>(scope: &Scope<'_>, name: &str, value: Option<&Value>) -> Shown {
-    let is_set = R::UNORDERED.contains(&name);
-    let Some(value) = change::normalized(value, is_set) else {
-        return Shown::Absent;
-    };
-    if R::WRITE_ONLY.contains(&name) || holds_secret(&value, scope.secrets) {
-        return Shown::Sensitive;
-    }
-    if unknown_origin(&value).is_some() {
-        return Shown::KnownAfterApply;
-    }
-    if contains_unknown(&value) {
-        let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
-        return Shown::Value(template::replace_unknowns(&value, &placeholder));
-    }
-    Shown::Value(value)
-}
-
-fn holds_secret(value: &Value, secrets: &[String]) -> bool {
-    match value {
-        Value::String(text) => secrets
-            .iter()
-            .any(|s| !s.is_empty() && text.contains(s.as_str())),
-        Value::Array(items) => items.iter().any(|v| holds_secret(v, secrets)),
-        Value::Object(map) => map.values().any(|v| holds_secret(v, secrets)),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::accounts::AccountContext;
     use crate::config::ProviderConfig;
     use crate::error::{Error, Result};
+    use crate::plan::{PropertyChange, Shown};
     use aws_config::{BehaviorVersion, Region, SdkConfig};
     use schemars::JsonSchema;
     use serde::{Deserialize, Serialize};
@@ -896,22 +725,6 @@ mod tests {
                 .any(|l| l.contains("+ WebhookUrl") && l.ends_with("= (sensitive)")),
             "{text}"
         );
-    }
-
-    #[test]
-    fn unknown_values_fit_live_ones_around_their_known_parts() {
-        let unknown = template::unknown("Topic", false);
-        let live = json!(["arn:x", "arn:y"]);
-        assert!(fits(&json!(["arn:y", unknown.clone()]), Some(&live), true));
-        assert!(!fits(&json!(["arn:z", unknown.clone()]), Some(&live), true));
-        assert!(!fits(
-            &json!(["arn:y", unknown.clone()]),
-            Some(&live),
-            false
-        ));
-        assert!(fits(&json!([unknown.clone(), "arn:y"]), Some(&live), false));
-        assert!(!fits(&unknown, None, false));
-        assert!(fits(&json!("false"), Some(&json!(false)), false));
     }
 
     #[test]
