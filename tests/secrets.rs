@@ -116,7 +116,7 @@ fn service_of(type_name: &str) -> &'static str {
 
 /// Workspaces before what lives in them.
 fn creation_order() -> Vec<&'static str> {
-    let mut types = chatops::resources::type_names();
+    let mut types = chatops::registry::names();
     types.sort_by_key(|t| !t.ends_with("Workspace"));
     types
 }
@@ -262,7 +262,7 @@ fn template(
     for (r, props) in resources.iter().zip(props) {
         let mut props = props.clone();
         if secrets_as_parameters {
-            for secret in chatops::resources::write_only_of(r.type_name) {
+            for secret in chatops::registry::write_only_of(r.type_name) {
                 let parameter = format!("{}{secret}", r.logical_id);
                 template["Parameters"][&parameter] = json!({"Type": "String", "NoEcho": true});
                 let value = props[*secret].as_str().expect("a string secret").to_owned();
@@ -322,7 +322,7 @@ async fn no_secret_reaches_a_log_a_response_a_plan_or_a_file() {
         let (mut first, (property, changed)) = fixture(&audit.cloud, type_name, &account);
         let mut rotated = first.clone();
         rotated[property] = changed;
-        for secret in chatops::resources::write_only_of(type_name) {
+        for secret in chatops::registry::write_only_of(type_name) {
             let (one, two) = (canary("FirstSecret"), canary("RotatedSecret"));
             first[*secret] = secret_value(type_name, secret, &one);
             rotated[*secret] = secret_value(type_name, secret, &two);
@@ -354,7 +354,7 @@ async fn no_secret_reaches_a_log_a_response_a_plan_or_a_file() {
             physical_id,
         });
     }
-    assert_eq!(resources.len(), chatops::resources::type_names().len());
+    assert_eq!(resources.len(), chatops::registry::names().len());
 
     for r in &resources {
         // The service refuses the Update (every try): FAILED, the old id kept.
@@ -406,7 +406,7 @@ async fn no_secret_reaches_a_log_a_response_a_plan_or_a_file() {
         assert_eq!(assert_success(&updated), r.physical_id);
 
         // A secret of the wrong form is refused before any call, without echoing it.
-        for secret in chatops::resources::write_only_of(r.type_name) {
+        for secret in chatops::registry::write_only_of(r.type_name) {
             let token = canary("MalformedSecret");
             audit
                 .evidence
@@ -431,7 +431,7 @@ async fn no_secret_reaches_a_log_a_response_a_plan_or_a_file() {
     let mut planned = Vec::new();
     for r in &resources {
         let mut props = r.rotated.clone();
-        for secret in chatops::resources::write_only_of(r.type_name) {
+        for secret in chatops::registry::write_only_of(r.type_name) {
             let token = canary("PlannedSecret");
             audit
                 .evidence
@@ -484,7 +484,7 @@ async fn no_secret_reaches_a_log_a_response_a_plan_or_a_file() {
     ];
     let diff = audit.chatops("diff", &diff_args);
     for r in &resources {
-        if !chatops::resources::write_only_of(r.type_name).is_empty() {
+        if !chatops::registry::write_only_of(r.type_name).is_empty() {
             assert!(
                 diff.contains(&r.logical_id),
                 "the diff shows the new secret of {}:\n{diff}",
@@ -499,7 +499,7 @@ async fn no_secret_reaches_a_log_a_response_a_plan_or_a_file() {
     audit.chatops("validate", &validate_args);
     let mut malformed = planned.clone();
     for (r, props) in resources.iter().zip(malformed.iter_mut()) {
-        for secret in chatops::resources::write_only_of(r.type_name) {
+        for secret in chatops::registry::write_only_of(r.type_name) {
             let token = canary("ValidatedSecret");
             audit
                 .evidence

@@ -428,3 +428,105 @@ async fn assert_operation_succeeded(
     }
     panic!("operation {operation} did not finish in 3 minutes");
 }
+
+/// A stack deleted with its configuration retained, then made again under
+/// the same name, does not own what the old one left: the plan says the
+/// create will fail (naming the old stack), and the deploy fails the same
+/// way, as both read ownership by StackId.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_made_again_under_its_name_does_not_own_what_the_old_one_retained() {
+    let deployment = deployment().await;
+    let account = member(4);
+    let client = cloudformation(&account).await;
+    let stack_name = unique("recreated");
+    let configuration = unique("retained");
+    let template = format!(
+        r#"Parameters:
+  ServiceToken:
+    Type: String
+Resources:
+  Alerts:
+    Type: Custom::ChatbotSlackChannel
+    DeletionPolicy: Retain
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: {configuration}
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: {channel}
+      IamRoleArn: !Sub "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/chatops-chatbot-channel"
+"#,
+        channel = unique_channel()
+    );
+    let path = std::env::temp_dir().join(format!("{stack_name}.yaml"));
+    std::fs::write(&path, &template).expect("writing the template");
+    let values = [("ServiceToken", deployment.topic_arn.as_str())];
+    let create = || {
+        client
+            .create_stack()
+            .stack_name(&stack_name)
+            .template_body(&template)
+            .set_parameters(Some(parameters(&values)))
+            .send()
+    };
+
+    let first = create()
+        .await
+        .expect("CreateStack")
+        .stack_id()
+        .expect("StackId")
+        .to_owned();
+    assert_settled_in(&client, &first, "CREATE_COMPLETE").await;
+    client
+        .delete_stack()
+        .stack_name(&first)
+        .send()
+        .await
+        .expect("DeleteStack");
+    assert_settled_in(&client, &first, "DELETE_COMPLETE").await;
+    assert!(
+        slack_configuration_names(&account)
+            .await
+            .contains(&configuration),
+        "DeletionPolicy Retain keeps the configuration"
+    );
+
+    let planned = Command::new(env!("CARGO_BIN_EXE_chatops"))
+        .args(["plan", &path.display().to_string(), "--accounts", &account])
+        .args([
+            "--stack-name",
+            &stack_name,
+            "--detailed-exitcode",
+            "--no-color",
+        ])
+        .args(["-p", &format!("ServiceToken={}", deployment.topic_arn)])
+        .envs(cloud().planner_env())
+        .output()
+        .expect("running chatops plan");
+    let shown = String::from_utf8_lossy(&planned.stdout);
+    assert_plan_exit(&planned, 1, "of a stack made again");
+    assert!(
+        shown.contains("the create will fail") && shown.contains(&first),
+        "the plan names the old stack as the owner:\n{shown}"
+    );
+
+    let second = create()
+        .await
+        .expect("CreateStack")
+        .stack_id()
+        .expect("StackId")
+        .to_owned();
+    assert_ne!(first, second, "a stack made again has another StackId");
+    assert_settled_in(&client, &second, "ROLLBACK_COMPLETE").await;
+    let reasons = events(&client, &second).await;
+    assert!(
+        reasons.contains(&configuration) || reasons.contains("already exists"),
+        "the deploy fails on the retained configuration:\n{reasons}"
+    );
+    client
+        .delete_stack()
+        .stack_name(&second)
+        .send()
+        .await
+        .expect("DeleteStack");
+    let _ = std::fs::remove_file(&path);
+}

@@ -5,6 +5,12 @@
 
 use serde_json::{Map, Value};
 
+use crate::accounts::Accounts;
+use crate::error::{Error, Result};
+use crate::ownership::Owner;
+use crate::reading;
+use crate::resources::Resource;
+
 /// Properties that every type treats as create-only: moving a resource to
 /// another account or region is always a new resource.
 pub const COMMON_CREATE_ONLY: &[&str] = &["AccountId", "Region"];
@@ -50,7 +56,6 @@ pub fn decide(old: &Value, new: &Value, create_only: &[&str], unordered: &[&str]
     names.dedup();
     let changed: Vec<String> = names
         .into_iter()
-        .filter(|name| name.as_str() != "ServiceToken")
         .filter(|name| {
             let is_set = unordered.contains(&name.as_str());
             normalized(old.get(*name), is_set) != normalized(new.get(*name), is_set)
@@ -88,6 +93,81 @@ pub fn normalized(value: Option<&Value>, is_set: bool) -> Option<Value> {
         }
         Some(other) => Some(other.clone()),
     }
+}
+
+/// The change from `old` to `new` properties as the deploy sees it: both
+/// coerced, with AccountId and Region defaulted so that spelling out a default
+/// is no change.
+pub fn decide_for<R: Resource>(
+    accounts: &Accounts,
+    owner: &Owner,
+    old: &Value,
+    new: &Value,
+) -> Result<Change> {
+    let default = accounts.default_target(&owner.stack_id, R::SERVICE)?;
+    let normalize = |raw: &Value| {
+        let mut value = reading::coerced::<R>(raw);
+        if let Some(map) = value.as_object_mut() {
+            for (name, default) in [
+                ("AccountId", &default.account_id),
+                ("Region", &default.region),
+            ] {
+                map.entry(name)
+                    .or_insert_with(|| Value::String(default.clone()));
+            }
+        }
+        value
+    };
+    Ok(decide(
+        &normalize(old),
+        &normalize(new),
+        R::CREATE_ONLY,
+        R::UNORDERED,
+    ))
+}
+
+/// A replacement must make a new resource before CloudFormation deletes the
+/// old one, so it cannot keep the old one's name in the same account, nor
+/// anything else the service allows once per account (its exclusive key).
+pub fn refuse_replacement_with_same_key<R: Resource>(
+    accounts: &Accounts,
+    owner: &Owner,
+    old: &R,
+    new: &R,
+    reasons: &[String],
+) -> Result<()> {
+    let old_target = accounts.target(&owner.stack_id, old.common(), R::SERVICE)?;
+    let new_target = accounts.target(&owner.stack_id, new.common(), R::SERVICE)?;
+    if old.natural_key() == new.natural_key() && old_target.account_id == new_target.account_id {
+        return Err(Error::invalid_property(
+            reasons.join(", "),
+            format!(
+                "changing {} replaces the {} {:?}, and the replacement is made before the old one is \
+                 deleted, so it needs a new name: change the name too (or delete and re-add the resource)",
+                reasons.join(" and "),
+                R::TYPE_NAME,
+                new.natural_key()
+            ),
+        ));
+    }
+    let same_account = old_target.account_id == new_target.account_id;
+    if let (Some((old_key, property)), Some((new_key, _))) =
+        (old.exclusive_key(), new.exclusive_key())
+        && same_account
+        && old_key == new_key
+    {
+        return Err(Error::invalid_property(
+            reasons.join(", "),
+            format!(
+                "changing {} replaces the {}, and the replacement is made before the old one is \
+                 deleted, but the service allows only one per {property} ({new_key}) in an account: \
+                 change {property} too (or delete and re-add the resource)",
+                reasons.join(" and "),
+                R::TYPE_NAME,
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -149,12 +229,5 @@ mod tests {
             decide(&old, &new, &[], &[]),
             Change::Replacement { .. }
         ));
-    }
-
-    #[test]
-    fn service_token_is_ignored() {
-        let old = json!({"ServiceToken": "arn:a"});
-        let new = json!({"ServiceToken": "arn:b"});
-        assert_eq!(decide(&old, &new, &[], &[]), Change::NoChange);
     }
 }

@@ -59,7 +59,7 @@ impl ProviderConfig {
             organization_id: non_empty("CHATOPS_ORGANIZATION_ID"),
             chatbot_region: non_empty("CHATOPS_CHATBOT_REGION"),
             supportapp_region: non_empty("CHATOPS_SUPPORTAPP_REGION"),
-            local_response_origin: non_empty(crate::response_url::LOCAL_ORIGIN_SETTING),
+            local_response_origin: non_empty(crate::request::response_url::LOCAL_ORIGIN_SETTING),
         }
     }
 }

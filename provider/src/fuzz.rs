@@ -21,13 +21,13 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
-use crate::handler;
-use crate::lifecycle::PLACEHOLDER_PREFIX;
-use crate::resources;
-use crate::response::MAX_RESPONSE_BYTES;
-use crate::response_url::ResponseUrls;
+use crate::registry;
+use crate::request::handler;
+use crate::request::lifecycle::PLACEHOLDER_PREFIX;
+use crate::request::response::MAX_RESPONSE_BYTES;
+use crate::request::response_url::ResponseUrls;
 
 const MEMBER: &str = "100000000001";
 const WEBHOOK_SECRET: &str =
@@ -98,7 +98,8 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 /// A property name: one of the type's, ServiceToken, or anything.
 fn property_name(type_name: &str) -> BoxedStrategy<String> {
-    let mut known: Vec<String> = resources::schema_of(type_name)
+    let mut known: Vec<String> = registry::by_name(type_name)
+        .map(|t| t.schema())
         .and_then(|s| {
             s.get("properties")?
                 .as_object()
@@ -172,10 +173,7 @@ fn field(valid: impl Strategy<Value = Value> + 'static) -> BoxedStrategy<Option<
 }
 
 fn type_name() -> impl Strategy<Value = String> {
-    let names: Vec<String> = resources::type_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let names: Vec<String> = registry::names().into_iter().map(str::to_owned).collect();
     prop_oneof![
         8 => prop::sample::select(names.clone()),
         1 => (prop::sample::select(names), any::<prop::sample::Index>()).prop_map(|(name, i)| {
@@ -315,7 +313,7 @@ fn secrets_in(request: &Value) -> Vec<String> {
         .unwrap_or_default();
     let mut out = Vec::new();
     for props in ["ResourceProperties", "OldResourceProperties"].map(|k| request.get(k)) {
-        for name in resources::write_only_of(type_name) {
+        for name in registry::write_only_of(type_name) {
             if let Some(value) = props.and_then(|p| p.get(*name)) {
                 strings(value, &mut out);
             }
@@ -333,7 +331,7 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 /// A provider whose every AWS endpoint refuses connections, with no retries.
-static OFFLINE: LazyLock<Arc<Provider>> = LazyLock::new(|| {
+static OFFLINE: LazyLock<Arc<Accounts>> = LazyLock::new(|| {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port");
@@ -351,7 +349,7 @@ static OFFLINE: LazyLock<Arc<Provider>> = LazyLock::new(|| {
             admin_accounts: ["123456789012".to_owned()].into(),
             ..ProviderConfig::from_lookup(|_| None)
         };
-        Arc::new(Provider::new(config, base))
+        Arc::new(Accounts::new(config, base))
     })
 });
 
@@ -468,10 +466,10 @@ proptest! {
 
     #[test]
     fn validation_never_panics_and_names_a_property(
-        (type_name, props) in prop::sample::select(resources::type_names())
+        (type_name, props) in prop::sample::select(registry::names())
             .prop_flat_map(|t| (Just(t), properties(t)))
     ) {
-        if let Err(error) = resources::validate_properties(type_name, &props) {
+        if let Err(error) = registry::lookup(type_name).and_then(|t| t.validate(&props)) {
             let message = error.to_string();
             prop_assert!(!message.is_empty());
             for secret in secrets_in(&json!({"ResourceType": type_name, "ResourceProperties": props})) {
@@ -484,10 +482,11 @@ proptest! {
 #[test]
 fn every_type_has_a_valid_fixture() {
     let mut checked = BTreeMap::new();
-    for type_name in resources::type_names() {
+    for type_name in registry::names() {
         let fixture = fixture(type_name)
             .unwrap_or_else(|| panic!("add a valid fixture for {type_name} to fuzz.rs"));
-        resources::validate_properties(type_name, &fixture)
+        registry::lookup(type_name)
+            .and_then(|t| t.validate(&fixture))
             .unwrap_or_else(|e| panic!("the {type_name} fixture is invalid: {e}"));
         checked.insert(type_name, true);
     }

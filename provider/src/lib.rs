@@ -15,23 +15,18 @@ pub mod adaptive;
 pub mod change;
 pub mod cli;
 pub mod config;
-pub mod credentials;
 pub mod endpoints;
 pub mod error;
-pub mod event;
-pub mod handler;
-pub mod lambda;
-pub mod lifecycle;
 pub mod logging;
+pub mod ownership;
 pub mod plan;
 pub mod properties;
-pub mod provenance;
+pub mod reading;
+pub mod registry;
+pub mod request;
 pub mod resources;
-pub mod response;
-pub mod response_url;
 pub mod schema;
 pub mod template;
-pub mod transport;
 
 #[cfg(test)]
 mod fuzz;

@@ -108,8 +108,8 @@ mod tests {
         tracing::trace!(target: "aws_sigv4::http_request::sign", "sdk trace");
         tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "sdk debug");
         tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "sdk request trace");
-        tracing::info!(target: "chatops::handler", "provider info");
-        tracing::debug!(target: "chatops::handler", "provider debug");
+        tracing::info!(target: "chatops::request::handler", "provider info");
+        tracing::debug!(target: "chatops::request::handler", "provider debug");
         tracing::trace!(target: "hyper_util::client", "other trace");
     }
 

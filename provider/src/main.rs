@@ -25,8 +25,8 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         if lambda {
             chatops::logging::init(true);
-            let provider = chatops::cli::provider_from_env().await;
-            return match chatops::lambda::run(provider).await {
+            let accounts = chatops::cli::provider_from_env().await;
+            return match chatops::request::lambda::run(accounts).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!(%error, "lambda runtime stopped");

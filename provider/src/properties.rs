@@ -3,13 +3,6 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The prefix of the tags the provider puts on what it creates. Users may not set them.
-pub const MANAGED_TAG_PREFIX: &str = "chatops:";
-/// Tag holding the StackId of the stack that owns a resource.
-pub const STACK_ID_TAG: &str = "chatops:stack-id";
-/// Tag holding the LogicalResourceId that owns a resource.
-pub const LOGICAL_ID_TAG: &str = "chatops:logical-id";
-
 /// Properties every `Custom::` type accepts besides its own.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
@@ -35,85 +28,4 @@ pub struct Tag {
     /// The tag value, up to 256 characters.
     #[schemars(length(max = 256))]
     pub value: String,
-}
-
-/// Who asked for a resource: the stack and logical id that own it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    /// The CloudFormation StackId.
-    pub stack_id: String,
-    /// The LogicalResourceId in that stack.
-    pub logical_id: String,
-}
-
-impl Owner {
-    /// The managed tags that mark a resource as this owner's.
-    pub fn managed_tags(&self) -> Vec<Tag> {
-        vec![
-            Tag {
-                key: STACK_ID_TAG.to_owned(),
-                value: self.stack_id.clone(),
-            },
-            Tag {
-                key: LOGICAL_ID_TAG.to_owned(),
-                value: self.logical_id.clone(),
-            },
-        ]
-    }
-
-    /// True when `tags` carry exactly this owner's managed tags.
-    pub fn owns(&self, tags: &[Tag]) -> bool {
-        let has = |key: &str, value: &str| tags.iter().any(|t| t.key == key && t.value == value);
-        has(STACK_ID_TAG, &self.stack_id) && has(LOGICAL_ID_TAG, &self.logical_id)
-    }
-}
-
-/// Splits live tags into the user's tags and the provider's managed tags.
-pub fn user_tags(tags: &[Tag]) -> Vec<Tag> {
-    let mut user: Vec<Tag> = tags
-        .iter()
-        .filter(|t| !t.key.starts_with(MANAGED_TAG_PREFIX))
-        .cloned()
-        .collect();
-    user.sort();
-    user
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn owner() -> Owner {
-        Owner {
-            stack_id: "arn:aws:cloudformation:us-east-1:100000000001:stack/app/1".into(),
-            logical_id: "Alerts".into(),
-        }
-    }
-
-    #[test]
-    fn owns_only_with_both_tags_matching() {
-        let tags = owner().managed_tags();
-        assert!(owner().owns(&tags));
-        let other = Owner {
-            logical_id: "Other".into(),
-            ..owner()
-        };
-        assert!(!other.owns(&tags));
-        assert!(!owner().owns(&tags[..1]));
-    }
-
-    #[test]
-    fn user_tags_drop_managed_ones_and_sort() {
-        let mut tags = owner().managed_tags();
-        tags.push(Tag {
-            key: "team".into(),
-            value: "b".into(),
-        });
-        tags.push(Tag {
-            key: "app".into(),
-            value: "a".into(),
-        });
-        let keys: Vec<_> = user_tags(&tags).into_iter().map(|t| t.key).collect();
-        assert_eq!(keys, ["app", "team"]);
-    }
 }

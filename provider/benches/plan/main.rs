@@ -36,14 +36,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
-use chatops::accounts::Provider;
+use chatops::accounts::Accounts;
 use chatops::adaptive::Api;
 use chatops::config::ProviderConfig;
-use chatops::plan::compare::Ownership;
+use chatops::ownership::Owner;
 use chatops::plan::live::AccountsLive;
 use chatops::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
 use chatops::plan::{Summary, detailed_exit_code, targets as plan_targets};
-use chatops::properties::Owner;
 use chatops::resources::Resource;
 use chatops::resources::chatbot_slack_channel::SlackChannel;
 use chatops::template::Template;
@@ -182,11 +181,12 @@ fn parameters(channel_role: Option<&str>) -> BTreeMap<String, String> {
 
 fn target(account_id: String, region: &str, channel_role: Option<&str>) -> StackTarget {
     StackTarget {
-        account_id,
         region: region.to_owned(),
         stack_name: Some(STACK.to_owned()),
-        stack_id: None,
-        ownership: Ownership::of_stack(STACK),
+        // Known, as a StackSet's instances give it (`--stack-name` reads it
+        // with one CloudFormation DescribeStacks per account).
+        stack_id: Some(stack_id(&account_id)),
+        account_id,
         parameters: parameters(channel_role),
         deployed_parameters: parameters(channel_role),
     }
@@ -427,7 +427,7 @@ async fn bench_fake(options: &Options, size: usize) -> anyhow::Result<FakeFigure
         external_id: Some("bench".into()),
         ..ProviderConfig::from_lookup(|_| None)
     };
-    let provider = Provider::new(config, sdk);
+    let provider = Accounts::new(config, sdk);
     let mut inputs = Inputs::new(template()?, None);
     inputs.concurrency = options.concurrency;
 
@@ -561,7 +561,7 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<()> {
     if let Some(role) = cloud.info["execution_role_name"].as_str() {
         config.execution_role_name = role.to_owned();
     }
-    let provider = Provider::new(config, sdk);
+    let provider = Accounts::new(config, sdk);
     let mut inputs = Inputs::new(template()?, None);
     inputs.concurrency = options.concurrency;
 
@@ -589,8 +589,10 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<()> {
                         .into_iter()
                         .flatten()
                     {
-                        let channel: SlackChannel =
-                            chatops::lifecycle::parse_valid(&desired.properties)?;
+                        let channel: SlackChannel = chatops::reading::read(
+                            &desired.properties,
+                            chatops::reading::Reading::Strict,
+                        )?;
                         let owner = Owner {
                             stack_id: stack_id(&target.account_id),
                             logical_id: desired.logical_id.clone(),
@@ -630,7 +632,7 @@ async fn bench_localcloud(options: &Options) -> anyhow::Result<()> {
         .await?
         .error_for_status()?;
     // A fresh provider: nothing cached from the deploy (credentials, memberships).
-    let provider = Provider::new(provider.config().clone(), provider.sdk_config().clone());
+    let provider = Accounts::new(provider.config().clone(), provider.sdk_config().clone());
     let started = Instant::now();
     let planned = run::plan_all(
         &provider,

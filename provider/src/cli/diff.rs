@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::plan::{OutputArgs, ParameterArgs, load_template};
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
 use crate::plan::AccountPlan;
-use crate::plan::compare::Ownership;
 use crate::plan::run::{self, Inputs, StackTarget};
 
 /// Compare two templates, offline: what deploying NEW over OLD would create, update, replace
@@ -57,13 +56,12 @@ impl Diff {
             .region(Region::new(region.clone()))
             .behavior_version(BehaviorVersion::latest())
             .build();
-        let provider = Provider::new(config, sdk);
+        let accounts = Accounts::new(config, sdk);
         let target = StackTarget {
             account_id: self.account_id.clone(),
             region: region.clone(),
             stack_name: self.stack_name.clone(),
             stack_id: None,
-            ownership: Ownership::default(),
             parameters: parameters.clone(),
             deployed_parameters: parameters,
         };
@@ -71,7 +69,7 @@ impl Diff {
         let mut inputs = Inputs::new(new, Some(old));
         inputs.missing_parameters_unknown = true;
         let outcome =
-            run::diff_stack(&provider, &inputs, &target).map_err(|e| anyhow::anyhow!("{e}"))?;
+            run::diff_stack(&accounts, &inputs, &target).map_err(|e| anyhow::anyhow!("{e}"))?;
         let plan = run::assemble(
             &inputs,
             self.stack_name.clone(),

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env};
-use crate::handler;
-use crate::response_url::{self, ResponseUrls};
+use crate::request::handler;
+use crate::request::response_url::{self, ResponseUrls};
 
 /// Run one CloudFormation event (direct or SNS-wrapped) as Lambda would, and print the response JSON.
 #[derive(Debug, clap::Args)]
@@ -27,15 +27,15 @@ impl Invoke {
             .with_context(|| format!("cannot read event file {}", self.event.display()))?;
         let event: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not JSON", self.event.display()))?;
-        let provider = provider_from_env().await;
+        let accounts = provider_from_env().await;
         // With --no-send nothing is PUT, so any ResponseURL (or none) will do;
         // a response that is sent goes only where the Lambda would send it.
         let urls = if self.no_send {
             ResponseUrls::NotSent
         } else {
-            ResponseUrls::checked(provider.config().local_response_origin.clone())
+            ResponseUrls::checked(accounts.config().local_response_origin.clone())
         };
-        let handled = handler::answer_event(provider, event, None, &urls).await;
+        let handled = handler::answer_event(accounts, event, None, &urls).await;
         for answer in &handled.answers {
             println!("{}", String::from_utf8_lossy(&answer.body()));
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
 
 mod diff;
@@ -57,17 +57,17 @@ pub async fn main() -> ExitCode {
 }
 
 /// The provider configured from the environment, as Lambda and `invoke` use it.
-pub async fn provider_from_env() -> Arc<Provider> {
-    Arc::new(Provider::from_env(ProviderConfig::from_env()).await)
+pub async fn provider_from_env() -> Arc<Accounts> {
+    Arc::new(Accounts::from_env(ProviderConfig::from_env()).await)
 }
 
 /// The provider configured from the environment, reaching each account through
 /// `role_name` without an ExternalId (the plan role, trusted by the caller itself).
-pub async fn provider_with_role(role_name: &str) -> Arc<Provider> {
+pub async fn provider_with_role(role_name: &str) -> Arc<Accounts> {
     let config = ProviderConfig {
         execution_role_name: role_name.to_owned(),
         external_id: None,
         ..ProviderConfig::from_env()
     };
-    Arc::new(Provider::from_env(config).await)
+    Arc::new(Accounts::from_env(config).await)
 }

@@ -12,7 +12,6 @@ use futures::FutureExt;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
 use crate::accounts::StackArn;
-use crate::plan::compare::Ownership;
 use crate::plan::live::AccountsLive;
 use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
 use crate::plan::{self as planning, Plan as PlanResult, Summary, json, targets, text};
@@ -218,11 +217,11 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 impl Plan {
     /// Runs the command.
     pub async fn execute(self) -> anyhow::Result<u8> {
-        let provider = match &self.role_name {
+        let accounts = match &self.role_name {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,
         };
-        let region = self.region.clone().unwrap_or_else(|| provider.region());
+        let region = self.region.clone().unwrap_or_else(|| accounts.region());
         let mut inputs;
         let mut stack = self.stack_name.clone();
         let mut targets_list = Vec::new();
@@ -234,7 +233,7 @@ impl Plan {
         };
         if let Some(name) = &self.targets.stack_set {
             let cloudformation = aws_sdk_cloudformation::Client::new(
-                &provider.sdk_config_for(crate::adaptive::Api::CloudFormation),
+                &accounts.sdk_config_for(crate::adaptive::Api::CloudFormation),
             );
             let stack_set = targets::describe_stack_set(&cloudformation, name, call_as.clone())
                 .await
@@ -257,7 +256,6 @@ impl Plan {
                     region: instance.region.clone(),
                     stack_name,
                     stack_id: instance.stack_id.clone(),
-                    ownership: Ownership::of_stack_set(name, instance.stack_id.clone()),
                     parameters,
                     deployed_parameters: stack_set.parameters.clone(),
                 });
@@ -280,31 +278,25 @@ impl Plan {
                 };
                 deployed_parameters.extend(given.values(deployed)?);
             }
-            let accounts = match &self.targets.accounts {
+            let account_ids = match &self.targets.accounts {
                 Some(list) => targets::parse_account_ids(list)?,
                 None => {
                     let organizations = aws_sdk_organizations::Client::new(
-                        &provider.sdk_config_for(crate::adaptive::Api::Organizations),
+                        &accounts.sdk_config_for(crate::adaptive::Api::Organizations),
                     );
-                    let accounts =
-                        targets::organization_accounts(&organizations, self.ou.as_deref())
-                            .await
-                            .context("cannot list the organization's accounts")?;
-                    provider.remember_active_accounts(accounts.clone()).await;
-                    accounts
+                    let listed = targets::organization_accounts(&organizations, self.ou.as_deref())
+                        .await
+                        .context("cannot list the organization's accounts")?;
+                    accounts.remember_active_accounts(listed.clone()).await;
+                    listed
                 }
             };
-            for account_id in accounts {
+            for account_id in account_ids {
                 targets_list.push(StackTarget {
                     account_id,
                     region: region.clone(),
                     stack_name: self.stack_name.clone(),
                     stack_id: None,
-                    ownership: self
-                        .stack_name
-                        .as_deref()
-                        .map(Ownership::of_stack)
-                        .unwrap_or_default(),
                     parameters: parameters.clone(),
                     deployed_parameters: deployed_parameters.clone(),
                 });
@@ -337,12 +329,13 @@ impl Plan {
             .with_context(|| format!("in template {}", inputs.template.source))?;
 
         let progress = progress_bar(targets_list.len());
-        let complete_fn;
+        let accounts_ref: &crate::accounts::Accounts = &accounts;
+        let (stack_set_complete, stack_complete);
         let complete: Option<run::Complete<'_>> = match &stack_set_info {
             Some((cloudformation, stack_set)) => {
                 let cli = self.parameters.values(&inputs.template)?;
                 let call_as = call_as.clone();
-                complete_fn = move |mut target: StackTarget| {
+                stack_set_complete = move |mut target: StackTarget| {
                     let cli = cli.clone();
                     let call_as = call_as.clone();
                     async move {
@@ -368,17 +361,39 @@ impl Plan {
                     }
                     .boxed()
                 };
-                Some(&complete_fn)
+                Some(&stack_set_complete)
             }
-            None => None,
+            // The stack's StackId tells which live resources are its own, as
+            // the deploy tells them (by StackId, never by name).
+            None => match &self.stack_name {
+                Some(stack_name) => {
+                    stack_complete = move |mut target: StackTarget| {
+                        async move {
+                            let stack_region = crate::accounts::Target {
+                                account_id: target.account_id.clone(),
+                                region: target.region.clone(),
+                                partition: crate::template::partition_of(&target.region).to_owned(),
+                            };
+                            let cloudformation = accounts_ref
+                                .cloudformation_in(&stack_region, "chatops-plan")
+                                .await?;
+                            target.stack_id =
+                                targets::stack_id_of(&cloudformation, stack_name).await?;
+                            Ok(target)
+                        }
+                        .boxed()
+                    };
+                    Some(&stack_complete)
+                }
+                None => None,
+            },
         };
-        let provider_ref: &crate::accounts::Provider = &provider;
         let accounts = run::plan_all(
-            provider_ref,
+            accounts_ref,
             &inputs,
             targets_list,
             complete,
-            || AccountsLive::new(provider_ref, "chatops-plan"),
+            || AccountsLive::new(accounts_ref, "chatops-plan"),
             progress.as_ref(),
         )
         .await;

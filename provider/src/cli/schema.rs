@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::EXIT_OK;
-use crate::resources;
+use crate::registry;
 
 /// Print the JSON Schema of a resource type (all types when none is named).
 #[derive(Debug, clap::Args)]
@@ -22,18 +22,10 @@ impl Schema {
     pub fn execute(self) -> anyhow::Result<u8> {
         let names: Vec<String> = match &self.type_name {
             Some(name) => vec![name.clone()],
-            None => resources::type_names()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            None => registry::names().into_iter().map(str::to_owned).collect(),
         };
         for name in names {
-            let schema = resources::schema_of(&name).with_context(|| {
-                format!(
-                    "unknown resource type {name:?}; known types: {}",
-                    resources::type_names().join(", ")
-                )
-            })?;
+            let schema = registry::lookup(&name)?.schema();
             let text = format!("{}\n", serde_json::to_string_pretty(&schema)?);
             match &self.write {
                 Some(dir) => {

@@ -2,36 +2,38 @@
 //! the provider's execution role), or, in tests, a fixed list.
 
 use std::collections::HashMap;
-use std::future::Future;
 
+use futures::future::BoxFuture;
 use tokio::sync::Mutex;
 
-use crate::accounts::{AccountContext, Provider, Target};
+use crate::accounts::{AccountContext, Accounts, Target};
 use crate::error::Result;
-use crate::resources::{LiveResource, Resource};
+use crate::registry::ResourceType;
+use crate::resources::LiveResource;
 
 /// Reads every live resource of a type in one account and region.
 pub trait LiveSource: Send + Sync {
-    /// The live resources of type `R` in `target`.
-    fn list<R: Resource>(
-        &self,
-        target: &Target,
-    ) -> impl Future<Output = Result<Vec<LiveResource>>> + Send;
+    /// The live resources of `resource_type` in `target`.
+    fn list<'a>(
+        &'a self,
+        resource_type: &'static dyn ResourceType,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Vec<LiveResource>>>;
 }
 
 /// Reads the accounts through the provider: assumes the execution role once
 /// per account and region, then calls each type's `list`.
 pub struct AccountsLive<'a> {
-    provider: &'a Provider,
+    accounts: &'a Accounts,
     session: String,
     contexts: Mutex<HashMap<Target, AccountContext>>,
 }
 
 impl<'a> AccountsLive<'a> {
     /// Reads through `provider`; `session` names the plan in CloudTrail.
-    pub fn new(provider: &'a Provider, session: &str) -> Self {
+    pub fn new(accounts: &'a Accounts, session: &str) -> Self {
         AccountsLive {
-            provider,
+            accounts,
             session: session.to_owned(),
             contexts: Mutex::new(HashMap::new()),
         }
@@ -41,7 +43,7 @@ impl<'a> AccountsLive<'a> {
         if let Some(ctx) = self.contexts.lock().await.get(target) {
             return Ok(ctx.clone());
         }
-        let ctx = self.provider.account_context(target, &self.session).await?;
+        let ctx = self.accounts.account_context(target, &self.session).await?;
         self.contexts
             .lock()
             .await
@@ -51,9 +53,15 @@ impl<'a> AccountsLive<'a> {
 }
 
 impl LiveSource for AccountsLive<'_> {
-    async fn list<R: Resource>(&self, target: &Target) -> Result<Vec<LiveResource>> {
-        let ctx = self.context(target).await?;
-        R::list(&ctx).await
+    fn list<'a>(
+        &'a self,
+        resource_type: &'static dyn ResourceType,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Vec<LiveResource>>> {
+        Box::pin(async move {
+            let ctx = self.context(target).await?;
+            resource_type.list(&ctx).await
+        })
     }
 }
 
@@ -88,14 +96,19 @@ impl FixedLive {
 }
 
 impl LiveSource for FixedLive {
-    async fn list<R: Resource>(&self, target: &Target) -> Result<Vec<LiveResource>> {
-        if let Some(message) = self.refusals.get(&target.account_id) {
-            return Err(crate::error::Error::AccessDenied(message.clone()));
-        }
-        Ok(self
-            .resources
-            .get(&(target.account_id.clone(), R::TYPE_NAME.to_owned()))
-            .cloned()
-            .unwrap_or_default())
+    fn list<'a>(
+        &'a self,
+        resource_type: &'static dyn ResourceType,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Vec<LiveResource>>> {
+        let found = match self.refusals.get(&target.account_id) {
+            Some(message) => Err(crate::error::Error::AccessDenied(message.clone())),
+            None => Ok(self
+                .resources
+                .get(&(target.account_id.clone(), resource_type.name().to_owned()))
+                .cloned()
+                .unwrap_or_default()),
+        };
+        Box::pin(std::future::ready(found))
     }
 }

@@ -3,7 +3,7 @@
 //! forces it), delete, no change, and drift of the live resources from the
 //! deployed template.
 //!
-//! The decision for each resource is [`crate::lifecycle::decide`], the very
+//! The decision for each resource is [`crate::change::decide_for`], the very
 //! function the Lambda's Update runs, so a preview never disagrees with a
 //! deploy. This module holds the result; [`compare`] computes it for one
 //! resource type, [`run`] reads the accounts, and [`text`] and [`json`]

@@ -10,13 +10,14 @@ use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use serde_json::Value;
 
-use super::compare::{self, Desired, LiveAt, Ownership, Scope};
+use super::compare::{self, Desired, LiveAt, Scope};
 use super::live::LiveSource;
 use super::{AccountPlan, Plan, ResourcePlan};
-use crate::accounts::{Provider, Target};
+use crate::accounts::{Accounts, Target};
 use crate::error::{Error, Result};
-use crate::for_each_type;
-use crate::resources::{self, Resource};
+use crate::ownership::Ownership;
+use crate::registry::{self, TYPES};
+use crate::resources::Resource;
 use crate::template::{Pseudo, ResolveOptions, Resolver, Template};
 
 /// Accounts planned at once, and the most calls in flight to each service,
@@ -38,10 +39,9 @@ pub struct StackTarget {
     pub region: String,
     /// The stack's name (`AWS::StackName`), when known.
     pub stack_name: Option<String>,
-    /// The stack's StackId, when it exists.
+    /// The stack's StackId, when it exists: it tells which live resources
+    /// are the stack's (see [`StackTarget::ownership`]).
     pub stack_id: Option<String>,
-    /// Which live resources are the stack's.
-    pub ownership: Ownership,
     /// Parameter values of the new template; names it does not declare are ignored.
     pub parameters: BTreeMap<String, String>,
     /// Parameter values of the deployed template; names it does not declare are ignored.
@@ -49,6 +49,16 @@ pub struct StackTarget {
 }
 
 impl StackTarget {
+    /// Which live resources the stack owns: those tagged with its StackId;
+    /// none when it is named but does not exist yet; unknown when unnamed.
+    pub fn ownership(&self) -> Ownership {
+        match (&self.stack_id, &self.stack_name) {
+            (Some(stack_id), _) => Ownership::Stack(Some(stack_id.clone())),
+            (None, Some(_)) => Ownership::Stack(None),
+            (None, None) => Ownership::Unknown,
+        }
+    }
+
     fn pseudo(&self) -> Pseudo {
         let mut pseudo = Pseudo::unnamed(&self.account_id, &self.region);
         pseudo.stack_name = self.stack_name.clone();
@@ -115,22 +125,26 @@ fn declared_only(
         .collect()
 }
 
+/// The template's resources of this provider's types, resolved: where a
+/// template's properties come into the plan, so ServiceToken (which steers
+/// CloudFormation and is no property of the resource) is dropped here.
 fn custom_resources(resolver: &Resolver<'_>) -> Result<BTreeMap<String, Vec<Desired>>> {
-    let ours = resources::type_names();
+    let ours = registry::names();
     let mut by_type: BTreeMap<String, Vec<Desired>> = BTreeMap::new();
     for (logical_id, type_name) in resolver.template().resource_types() {
         if !ours.contains(&type_name) {
             continue;
         }
-        if let Some(resource) = resolver.resource(logical_id)? {
+        if let Some(mut resource) = resolver.resource(logical_id)? {
+            if let Some(map) = resource.properties.as_object_mut() {
+                map.remove("ServiceToken");
+            }
             by_type
                 .entry(type_name.to_owned())
                 .or_default()
                 .push(Desired {
                     logical_id: resource.logical_id,
-                    properties: crate::template::validate::without_service_token(
-                        &resource.properties,
-                    ),
+                    properties: resource.properties,
                 });
         }
     }
@@ -184,52 +198,53 @@ pub fn resolve_stack(inputs: &Inputs, target: &StackTarget) -> Result<ResolvedSt
 }
 
 /// Plans one stack against the live resources `live` reads.
-pub async fn plan_stack<S: LiveSource>(
-    provider: &Provider,
+pub async fn plan_stack(
+    accounts: &Accounts,
     inputs: &Inputs,
     target: &StackTarget,
-    live: &S,
+    live: &dyn LiveSource,
 ) -> Result<Vec<ResourcePlan>> {
     let resolved = resolve_stack(inputs, target)?;
     let stack_id = target.pseudo().stack_arn();
+    let ownership = target.ownership();
     let scope = Scope {
-        provider,
+        accounts,
         stack_id: &stack_id,
-        ownership: &target.ownership,
+        ownership: &ownership,
         secrets: &resolved.secrets,
         template_logical_ids: &resolved.logical_ids,
     };
     // Without a deployed template, a type gone from the template may still
     // have resources the stack owns: read every type when ownership is known.
-    let read_all = resolved.deployed.is_none() && target.ownership.is_known();
+    let read_all = resolved.deployed.is_none() && ownership.is_known();
     let mut plans = Vec::new();
-    macro_rules! plan_if_present {
-        ($ty:path) => {
-            let name = <$ty as Resource>::TYPE_NAME;
-            let desired = resolved.desired.get(name);
-            let deployed = resolved.deployed.as_ref().map(|d| d.get(name));
-            let present = desired.is_some() || deployed.flatten().is_some();
-            if present || read_all {
-                let empty = Vec::new();
-                let deployed = deployed.map(|d| d.unwrap_or(&empty).as_slice());
-                plans.extend(
-                    plan_type::<$ty, S>(&scope, desired.unwrap_or(&empty), deployed, live).await?,
-                );
-            }
-        };
+    let empty = Vec::new();
+    for resource_type in TYPES {
+        let name = resource_type.name();
+        let desired = resolved.desired.get(name);
+        let deployed = resolved.deployed.as_ref().map(|d| d.get(name));
+        let present = desired.is_some() || deployed.flatten().is_some();
+        if present || read_all {
+            let deployed = deployed.map(|d| d.unwrap_or(&empty).as_slice());
+            plans.extend(
+                resource_type
+                    .plan(&scope, desired.unwrap_or(&empty), deployed, live)
+                    .await?,
+            );
+        }
     }
-    for_each_type!(plan_if_present);
     plans.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     Ok(plans)
 }
 
 /// Reads the live resources of `R` wherever the stack's resources of that
 /// type are made, and compares.
-async fn plan_type<R: Resource, S: LiveSource>(
+pub async fn plan_type<R: Resource>(
+    resource_type: &'static dyn registry::ResourceType,
     scope: &Scope<'_>,
     desired: &[Desired],
     deployed: Option<&[Desired]>,
-    live: &S,
+    live: &dyn LiveSource,
 ) -> Result<Vec<ResourcePlan>> {
     let mut targets: Vec<Target> = Vec::new();
     if let Ok(stack_target) = compare::target_of::<R>(scope, &Value::Object(Default::default())) {
@@ -244,7 +259,7 @@ async fn plan_type<R: Resource, S: LiveSource>(
     }
     let mut found = Vec::new();
     for target in targets {
-        for resource in live.list::<R>(&target).await? {
+        for resource in live.list(resource_type, &target).await? {
             found.push(LiveAt {
                 target: target.clone(),
                 resource,
@@ -262,37 +277,35 @@ async fn plan_type<R: Resource, S: LiveSource>(
 /// Compares two templates with no cloud at all: `inputs.deployed` is the old
 /// one, `inputs.template` the new, both resolved for `target`.
 pub fn diff_stack(
-    provider: &Provider,
+    accounts: &Accounts,
     inputs: &Inputs,
     target: &StackTarget,
 ) -> Result<Vec<ResourcePlan>> {
     let resolved = resolve_stack(inputs, target)?;
     let stack_id = target.pseudo().stack_arn();
+    let ownership = target.ownership();
     let scope = Scope {
-        provider,
+        accounts,
         stack_id: &stack_id,
-        ownership: &target.ownership,
+        ownership: &ownership,
         secrets: &resolved.secrets,
         template_logical_ids: &resolved.logical_ids,
     };
     let empty = BTreeMap::new();
     let deployed = resolved.deployed.as_ref().unwrap_or(&empty);
     let mut plans = Vec::new();
-    macro_rules! diff_type {
-        ($ty:path) => {
-            let name = <$ty as Resource>::TYPE_NAME;
-            let desired = resolved
-                .desired
-                .get(name)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let old = deployed.get(name).map(Vec::as_slice).unwrap_or_default();
-            if !desired.is_empty() || !old.is_empty() {
-                plans.extend(compare::compare::<$ty>(&scope, desired, Some(old), None));
-            }
-        };
+    for resource_type in TYPES {
+        let name = resource_type.name();
+        let desired = resolved
+            .desired
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let old = deployed.get(name).map(Vec::as_slice).unwrap_or_default();
+        if !desired.is_empty() || !old.is_empty() {
+            plans.extend(resource_type.diff(&scope, desired, old));
+        }
     }
-    for_each_type!(diff_type);
     plans.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     Ok(plans)
 }
@@ -300,7 +313,7 @@ pub fn diff_stack(
 /// Notes about the template that hold for every account: the resources it
 /// has that the plan does not cover.
 pub fn template_notes(template: &Template) -> Vec<String> {
-    let ours = resources::type_names();
+    let ours = registry::names();
     let mut others: BTreeMap<&str, usize> = BTreeMap::new();
     let mut foreign_custom = Vec::new();
     for (logical_id, type_name) in template.resource_types() {
@@ -347,7 +360,7 @@ pub type Complete<'a> =
 /// Plans every target, at most `inputs.concurrency` at once; `live` gives the
 /// live source of one account, `progress` is told of each account done.
 pub async fn plan_all<'a, S, L>(
-    provider: &'a Provider,
+    accounts: &'a Accounts,
     inputs: &'a Inputs,
     targets: Vec<StackTarget>,
     complete: Option<Complete<'a>>,
@@ -358,19 +371,19 @@ where
     S: LiveSource + 'a,
     L: Fn() -> S + Send + Sync + 'a,
 {
-    let mut accounts = Vec::with_capacity(targets.len());
+    let mut planned = Vec::with_capacity(targets.len());
     plan_each(
-        provider,
+        accounts,
         inputs,
         targets,
         complete,
         live,
         progress,
-        |account| accounts.push(account),
+        |account| planned.push(account),
     )
     .await;
-    accounts.sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
-    accounts
+    planned.sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+    planned
 }
 
 /// Plans every target as [`plan_all`] does, and hands each account's plan to
@@ -378,7 +391,7 @@ where
 /// done, so that a caller that writes them out holds only the few that
 /// finished ahead of a slower one, not the whole organization's.
 pub async fn plan_each<'a, S, L>(
-    provider: &'a Provider,
+    accounts: &'a Accounts,
     inputs: &'a Inputs,
     targets: impl IntoIterator<Item = StackTarget>,
     complete: Option<Complete<'a>>,
@@ -389,12 +402,12 @@ pub async fn plan_each<'a, S, L>(
     S: LiveSource + 'a,
     L: Fn() -> S + Send + Sync + 'a,
 {
-    provider.pace().set_ceiling(inputs.concurrency);
+    accounts.pace().set_ceiling(inputs.concurrency);
     let live = &live;
     let mut planned = stream::iter(targets.into_iter().enumerate())
         .map(|(index, target)| async move {
             let (account_id, region) = (target.account_id.clone(), target.region.clone());
-            let outcome = plan_with_retries(provider, inputs, target, complete, live()).await;
+            let outcome = plan_with_retries(accounts, inputs, target, complete, live()).await;
             if let Some(bar) = progress {
                 bar.inc(1);
             }
@@ -418,7 +431,7 @@ pub async fn plan_each<'a, S, L>(
 }
 
 async fn plan_with_retries<S: LiveSource>(
-    provider: &Provider,
+    accounts: &Accounts,
     inputs: &Inputs,
     target: StackTarget,
     complete: Option<Complete<'_>>,
@@ -430,7 +443,7 @@ async fn plan_with_retries<S: LiveSource>(
     };
     let mut attempt = 0;
     loop {
-        match plan_stack(provider, inputs, &target, &live).await {
+        match plan_stack(accounts, inputs, &target, &live).await {
             Err(Error::Throttled(message)) if attempt < inputs.throttle_retries => {
                 tracing::info!(account = %target.account_id, attempt, %message, "throttled; retrying the account");
                 tokio::time::sleep(backoff(inputs.retry_delay, attempt, &target.account_id)).await;
@@ -493,14 +506,13 @@ mod tests {
             .region(aws_config::Region::new("us-east-1"))
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build();
-        let provider = Provider::new(crate::config::ProviderConfig::from_lookup(|_| None), sdk);
+        let accounts = Accounts::new(crate::config::ProviderConfig::from_lookup(|_| None), sdk);
         let targets: Vec<StackTarget> = (0..10)
             .map(|i| StackTarget {
                 account_id: format!("10000000000{i}"),
                 region: "us-east-1".into(),
                 stack_name: None,
                 stack_id: None,
-                ownership: Ownership::default(),
                 parameters: BTreeMap::new(),
                 deployed_parameters: BTreeMap::new(),
             })
@@ -508,7 +520,7 @@ mod tests {
         let mut handed = Vec::new();
         let started = std::time::Instant::now();
         plan_each(
-            &provider,
+            &accounts,
             &inputs,
             targets,
             None,
@@ -527,7 +539,7 @@ mod tests {
         let expected: Vec<String> = (0..10).map(|i| format!("10000000000{i}")).collect();
         assert_eq!(handed, expected);
         assert_eq!(
-            provider
+            accounts
                 .pace()
                 .limiter(crate::adaptive::Api::Chatbot)
                 .stats()

@@ -181,6 +181,38 @@ pub async fn describe_stack_set(
     })
 }
 
+/// The StackId of the stack named `name` in the client's account and
+/// region, or `None` when there is none (it was never made, or deleted: a
+/// stack made again under the name is another stack, with another id).
+pub async fn stack_id_of(
+    client: &aws_sdk_cloudformation::Client,
+    name: &str,
+) -> Result<Option<String>> {
+    match client.describe_stacks().stack_name(name).send().await {
+        Ok(described) => Ok(described
+            .stacks()
+            .first()
+            .and_then(|stack| stack.stack_id())
+            .map(str::to_owned)),
+        // DescribeStacks answers a name it does not know with a
+        // ValidationError "Stack with id NAME does not exist" (API reference).
+        Err(e)
+            if aws_sdk_cloudformation::error::ProvideErrorMetadata::code(&e)
+                == Some("ValidationError")
+                && aws_sdk_cloudformation::error::ProvideErrorMetadata::message(&e)
+                    .is_some_and(|m| m.contains("does not exist")) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Error::from_sdk(
+            "cloudformation",
+            "DescribeStacks",
+            &format!("stack {name}"),
+            e,
+        )),
+    }
+}
+
 /// The parameter overrides of one stack instance.
 pub async fn instance_overrides(
     client: &aws_sdk_cloudformation::Client,

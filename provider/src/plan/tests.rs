@@ -9,14 +9,13 @@ use std::path::PathBuf;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use serde_json::{Value, json};
 
-use super::compare::Ownership;
 use super::live::FixedLive;
 use super::run::{self, Inputs, StackTarget};
 use super::*;
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
-use crate::lifecycle;
-use crate::properties::{Owner, Tag, user_tags};
+use crate::ownership::{Owner, user_tags};
+use crate::properties::Tag;
 use crate::resources::LiveResource;
 use crate::resources::chatbot_slack_channel::SlackChannel;
 use crate::template::{self, Template};
@@ -35,12 +34,12 @@ fn load(name: &str) -> Template {
     Template::parse(&text, &format!("tests/golden/{name}")).unwrap()
 }
 
-fn provider() -> Provider {
+fn accounts() -> Accounts {
     let sdk = SdkConfig::builder()
         .region(Region::new("us-east-1"))
         .behavior_version(BehaviorVersion::latest())
         .build();
-    Provider::new(ProviderConfig::from_lookup(|_| None), sdk)
+    Accounts::new(ProviderConfig::from_lookup(|_| None), sdk)
 }
 
 fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -55,8 +54,7 @@ fn target(account: &str, parameters: &[(&str, &str)]) -> StackTarget {
         account_id: account.to_owned(),
         region: "us-east-1".to_owned(),
         stack_name: Some(STACK.to_owned()),
-        stack_id: None,
-        ownership: Ownership::of_stack(STACK),
+        stack_id: Some(stack_id(account)),
         parameters: params(parameters),
         deployed_parameters: params(parameters),
     }
@@ -79,7 +77,8 @@ fn deploy(template: &Template, account: &str, parameters: &[(&str, &str)]) -> Ve
         .flatten()
         .map(|desired| {
             let properties = template::replace_unknowns(&desired.properties, &role);
-            let parsed: SlackChannel = lifecycle::parse_valid(&properties).unwrap();
+            let parsed: SlackChannel =
+                crate::reading::read(&properties, crate::reading::Reading::Strict).unwrap();
             let owner = Owner {
                 stack_id: stack_id(account),
                 logical_id: desired.logical_id.clone(),
@@ -142,8 +141,8 @@ async fn plan_of(
     live: FixedLive,
     stack: Option<&str>,
 ) -> Plan {
-    let provider = provider();
-    let accounts = run::plan_all(&provider, inputs, targets, None, || live.clone(), None).await;
+    let accounts = accounts();
+    let accounts = run::plan_all(&accounts, inputs, targets, None, || live.clone(), None).await;
     run::assemble(inputs, stack.map(str::to_owned), accounts)
 }
 
@@ -481,16 +480,52 @@ async fn golden_drift_with_an_update() {
     );
 }
 
+/// ServiceToken steers CloudFormation to the provider: moving the provider
+/// to another topic changes no resource, and the plan shows no property of it.
+#[tokio::test]
+async fn a_new_service_token_is_no_change() {
+    let stack = load("stack.yaml");
+    let mut inputs = Inputs::new(stack.clone(), Some(stack));
+    inputs.missing_parameters_unknown = true;
+    let target = StackTarget {
+        parameters: params(&[("ServiceToken", "arn:aws:sns:us-east-2:123456789012:moved")]),
+        stack_name: None,
+        stack_id: None,
+        ..target("123456789012", &[])
+    };
+    let outcome = run::diff_stack(&accounts(), &inputs, &target).unwrap();
+    assert!(!outcome.is_empty());
+    for resource in &outcome {
+        assert_eq!(resource.action, Action::NoChange, "{resource:?}");
+    }
+    inputs.deployed = None;
+    let created = run::plan_stack(&accounts(), &inputs, &target, &FixedLive::new())
+        .await
+        .unwrap();
+    assert!(
+        created.iter().all(|r| r.action == Action::Create),
+        "{created:?}"
+    );
+    assert!(
+        created
+            .iter()
+            .flat_map(|r| &r.changes)
+            .all(|c| c.name != "ServiceToken"),
+        "{created:?}"
+    );
+}
+
 #[test]
 fn golden_diff_of_two_templates() {
-    let provider = provider();
+    let accounts = accounts();
     let mut inputs = Inputs::new(load("stack-v2.yaml"), Some(load("stack.yaml")));
     inputs.missing_parameters_unknown = true;
     let target = StackTarget {
-        ownership: Ownership::default(),
+        stack_name: None,
+        stack_id: None,
         ..target("123456789012", &[])
     };
-    let outcome = run::diff_stack(&provider, &inputs, &target).unwrap();
+    let outcome = run::diff_stack(&accounts, &inputs, &target).unwrap();
     let plan = run::assemble(
         &inputs,
         Some(STACK.into()),
@@ -552,21 +587,22 @@ struct ThrottledLive {
 }
 
 impl super::live::LiveSource for ThrottledLive {
-    async fn list<R: crate::resources::Resource>(
-        &self,
-        target: &crate::accounts::Target,
-    ) -> crate::Result<Vec<LiveResource>> {
+    fn list<'a>(
+        &'a self,
+        resource_type: &'static dyn crate::registry::ResourceType,
+        target: &'a crate::accounts::Target,
+    ) -> futures::future::BoxFuture<'a, crate::Result<Vec<LiveResource>>> {
         use std::sync::atomic::Ordering;
         let throttled = self
             .throttled
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if throttled {
-            return Err(crate::Error::Throttled(
+            return Box::pin(std::future::ready(Err(crate::Error::Throttled(
                 "chatbot DescribeSlackChannelConfigurations: Rate exceeded".into(),
-            ));
+            ))));
         }
-        self.inner.list::<R>(target).await
+        self.inner.list(resource_type, target)
     }
 }
 
@@ -584,9 +620,9 @@ async fn throttled_accounts_are_tried_again_then_reported() {
             let mut inputs = Inputs::new(template, None);
             inputs.throttle_retries = retries;
             inputs.retry_delay = std::time::Duration::from_millis(1);
-            let provider = provider();
+            let accounts = accounts();
             run::plan_all(
-                &provider,
+                &accounts,
                 &inputs,
                 vec![target("100000000001", &[])],
                 None,

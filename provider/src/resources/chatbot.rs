@@ -13,7 +13,8 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use super::Resource;
 use crate::accounts::AccountContext;
 use crate::error::{Error, Result};
-use crate::properties::{LOGICAL_ID_TAG, Owner, STACK_ID_TAG, Tag};
+use crate::ownership::Owner;
+use crate::properties::Tag;
 
 /// The logging levels of AWS Chatbot: errors only, every event, or none.
 // Variant doc comments would make the schema a `oneOf` of constants, whose
@@ -254,10 +255,9 @@ pub async fn check_owner(ctx: &AccountContext, arn: &str, owner: &Owner) -> Resu
     if owner.owns(&tags) {
         return Ok(());
     }
-    let tag = |key: &str| tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
-    let owned_by = match (tag(STACK_ID_TAG), tag(LOGICAL_ID_TAG)) {
-        (Some(stack), Some(logical)) => format!("resource {logical} of stack {stack}"),
-        _ => "no stack of this provider (it has no chatops: ownership tags, so it was made \
+    let owned_by = match Owner::of_tags(&tags) {
+        Some(other) => format!("resource {} of stack {}", other.logical_id, other.stack_id),
+        None => "no stack of this provider (it has no chatops: ownership tags, so it was made \
               outside CloudFormation or by another tool)"
             .to_owned(),
     };

@@ -22,7 +22,8 @@ use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner, Tag, user_tags};
+use crate::ownership::{Owner, user_tags};
+use crate::properties::{CommonProperties, Tag};
 
 /// An AWS Chatbot configuration that posts the notifications of SNS topics to an Amazon Chime chat room through its webhook.
 #[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -337,7 +338,8 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_url() {
-        let parsed: ChimeWebhook = crate::lifecycle::parse_valid(&valid()).unwrap();
+        let parsed: ChimeWebhook =
+            crate::reading::read(&valid(), crate::reading::Reading::Strict).unwrap();
         let shown = format!("{parsed:?}");
         assert!(!shown.contains(TOKEN), "{shown}");
         assert!(!shown.contains("on-call room"), "{shown}");

@@ -18,7 +18,8 @@ use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner, Tag, user_tags};
+use crate::ownership::{Owner, user_tags};
+use crate::properties::{CommonProperties, Tag};
 
 /// An AWS Chatbot configuration that sends notifications to, and takes commands from, one Microsoft Teams channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -13,7 +13,8 @@ use super::{LiveResource, Resource};
 use crate::accounts::AccountContext;
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner};
+use crate::ownership::Owner;
+use crate::properties::CommonProperties;
 
 /// The natural key of the one alias an account has.
 const NATURAL_KEY: &str = "account-alias";

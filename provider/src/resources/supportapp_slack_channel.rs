@@ -16,7 +16,8 @@ use super::{LiveResource, Resource, prerequisites};
 use crate::accounts::AccountContext;
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner};
+use crate::ownership::Owner;
+use crate::properties::CommonProperties;
 
 /// A Slack channel of a workspace added to the account, where the AWS Support App notifies about support cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -364,7 +365,7 @@ fn live_properties(ctx: &AccountContext, live: &SlackChannelConfiguration) -> Va
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lifecycle::parse_valid;
+    use crate::reading::{Reading, read};
     use serde_json::json;
 
     fn valid() -> Value {
@@ -381,7 +382,7 @@ mod tests {
 
     #[test]
     fn coerced_valid_properties_deserialize() {
-        let parsed: SupportSlackChannel = parse_valid(&valid()).unwrap();
+        let parsed: SupportSlackChannel = read(&valid(), Reading::Strict).unwrap();
         assert_eq!(parsed.notify_on_case_severity, NotifySeverity::High);
         assert_eq!(parsed.notify_on_create_or_reopen_case, Some(true));
     }
@@ -390,7 +391,7 @@ mod tests {
     fn a_severity_without_a_notify_flag_is_refused_before_any_call() {
         let mut props = valid();
         props["NotifyOnCreateOrReopenCase"] = json!("false");
-        let err = parse_valid::<SupportSlackChannel>(&props)
+        let err = read::<SupportSlackChannel>(&props, Reading::Strict)
             .unwrap_err()
             .to_string();
         assert!(
@@ -400,9 +401,9 @@ mod tests {
             "{err}"
         );
         props["NotifyOnCaseSeverity"] = json!("none");
-        parse_valid::<SupportSlackChannel>(&props).unwrap();
+        read::<SupportSlackChannel>(&props, Reading::Strict).unwrap();
         props["NotifyOnResolveCase"] = json!("true");
-        let err = parse_valid::<SupportSlackChannel>(&props)
+        let err = read::<SupportSlackChannel>(&props, Reading::Strict)
             .unwrap_err()
             .to_string();
         assert!(
@@ -415,7 +416,7 @@ mod tests {
     fn bad_severity_and_role_are_named() {
         let mut props = valid();
         props["NotifyOnCaseSeverity"] = json!("critical");
-        let err = parse_valid::<SupportSlackChannel>(&props)
+        let err = read::<SupportSlackChannel>(&props, Reading::Strict)
             .unwrap_err()
             .to_string();
         assert!(
@@ -424,7 +425,7 @@ mod tests {
         );
         let mut props = valid();
         props["ChannelRoleArn"] = json!("arn:aws:iam::100000000001:user/someone");
-        let err = parse_valid::<SupportSlackChannel>(&props)
+        let err = read::<SupportSlackChannel>(&props, Reading::Strict)
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("invalid property ChannelRoleArn:"), "{err}");

@@ -23,7 +23,8 @@ use super::{LiveResource, Resource};
 use crate::accounts::{AccountContext, StackArn};
 use crate::endpoints::Service;
 use crate::error::{Error, Result};
-use crate::properties::{CommonProperties, Owner};
+use crate::ownership::Owner;
+use crate::properties::CommonProperties;
 
 /// A Slack workspace added to the account for the AWS Support App; the management account must have authorized it first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

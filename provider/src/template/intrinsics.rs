@@ -335,7 +335,7 @@ impl<'t> Resolver<'t> {
             .get(logical_id.as_str())
             .copied();
         if let Some(problem) =
-            type_name.and_then(|t| crate::resources::attribute_problem(t, &attribute))
+            type_name.and_then(|t| crate::registry::attribute_problem(t, &attribute))
         {
             return Err(invalid(
                 location,

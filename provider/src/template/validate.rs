@@ -4,78 +4,8 @@
 
 use serde_json::Value;
 
-use super::{ResolveOptions, Resolver, Template, unknown_paths};
-use crate::for_each_type;
-use crate::resources::{self, Resource};
-use crate::schema::TypeSchema;
-
-/// `properties` without ServiceToken, which CloudFormation needs and the
-/// provider never sees as a property of the resource.
-pub fn without_service_token(properties: &Value) -> Value {
-    let mut properties = properties.clone();
-    if let Some(map) = properties.as_object_mut() {
-        map.remove("ServiceToken");
-    }
-    properties
-}
-
-/// The problems of `properties` for type `R`, each as `path: problem`;
-/// values known only after apply are not judged, ServiceToken is ignored.
-pub fn problems_of<R: Resource>(properties: &Value) -> Vec<String> {
-    let schema = TypeSchema::cached::<R>();
-    let mut coerced = without_service_token(properties);
-    schema.coerce(&mut coerced);
-    let unknown = unknown_paths(&coerced);
-    let under_unknown = |path: &str| {
-        unknown
-            .iter()
-            .any(|u| path == u || path.starts_with(&format!("{u}/")))
-    };
-    let problems: Vec<String> = schema
-        .problems(&coerced)
-        .into_iter()
-        .filter(|(path, _)| !under_unknown(path))
-        .map(|(path, problem)| format!("{path}: {problem}"))
-        .collect();
-    if !problems.is_empty() {
-        return problems;
-    }
-    if let Some(Value::String(region)) = coerced.get("Region") {
-        if !under_unknown("Region") {
-            if let Err(crate::Error::InvalidProperty { property, problem }) =
-                R::SERVICE.check_region_property(region)
-            {
-                return vec![format!("{property}: {problem}")];
-            }
-        }
-    }
-    // Valid: the rules between properties apply as on deploy, unless they
-    // would read a value known only then (which then fails to deserialize:
-    // only a string property can hold the placeholder).
-    let placeholder = Value::String(super::KNOWN_AFTER_APPLY.to_owned());
-    let known = super::replace_unknowns(&coerced, &placeholder);
-    match serde_json::from_value::<R>(known).map(|parsed| parsed.check()) {
-        Ok(Err(crate::Error::InvalidProperty { property, problem })) => {
-            vec![format!("{property}: {problem}")]
-        }
-        Ok(Err(other)) => vec![format!(": {other}")],
-        _ => problems,
-    }
-}
-
-/// The problems of `properties` for the type named `type_name`; `None` when
-/// this provider has no such type.
-pub fn problems_of_type(type_name: &str, properties: &Value) -> Option<Vec<String>> {
-    macro_rules! check_if_named {
-        ($ty:path) => {
-            if type_name == <$ty as Resource>::TYPE_NAME {
-                return Some(problems_of::<$ty>(properties));
-            }
-        };
-    }
-    for_each_type!(check_if_named);
-    None
-}
+use super::{ResolveOptions, Resolver, Template};
+use crate::registry;
 
 /// One finding of [`validate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +37,7 @@ impl Validation {
 /// Checks every custom resource of `template` against its schema, with the
 /// parameters `resolver` was made with, whether or not its Condition holds.
 pub fn validate(template: &Template, resolver: &Resolver<'_>) -> Validation {
-    let ours = resources::type_names();
+    let ours = registry::names();
     let mut validation = Validation::default();
     for (location, problem) in template.warnings() {
         validation.findings.push(Finding {
@@ -163,8 +93,14 @@ pub fn validate(template: &Template, resolver: &Resolver<'_>) -> Validation {
                         is_error: true,
                     });
                 }
-                let problems =
-                    problems_of_type(type_name, &resource.properties).unwrap_or_default();
+                // ServiceToken steers CloudFormation; it is no property of the resource.
+                let mut properties = resource.properties.clone();
+                if let Some(map) = properties.as_object_mut() {
+                    map.remove("ServiceToken");
+                }
+                let problems = registry::by_name(type_name)
+                    .map(|t| t.problems(&properties))
+                    .unwrap_or_default();
                 for problem in problems {
                     let (path, message) = problem.split_once(": ").unwrap_or(("", &problem));
                     validation.findings.push(Finding {
@@ -200,7 +136,7 @@ pub fn attribute_findings(template: &Template) -> Vec<Finding> {
         };
         let problem = types
             .get(logical_id)
-            .and_then(|t| resources::attribute_problem(t, attribute));
+            .and_then(|t| registry::attribute_problem(t, attribute));
         if let Some(problem) = problem {
             findings.push(Finding {
                 location: path.to_owned(),

@@ -7,20 +7,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
-use crate::accounts::Provider;
-use crate::handler;
-use crate::response_url::{self, ResponseUrls};
+use crate::accounts::Accounts;
+use crate::request::handler;
+use crate::request::response_url::{self, ResponseUrls};
 
 /// Runs the Lambda runtime loop until the runtime stops the process.
-pub async fn run(provider: Arc<Provider>) -> Result<(), lambda_runtime::Error> {
+pub async fn run(accounts: Arc<Accounts>) -> Result<(), lambda_runtime::Error> {
     let responses = response_url::client()?;
-    let urls = ResponseUrls::checked(provider.config().local_response_origin.clone());
+    let urls = ResponseUrls::checked(accounts.config().local_response_origin.clone());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let (provider, responses, urls) = (provider.clone(), responses.clone(), urls.clone());
+        let (accounts, responses, urls) = (accounts.clone(), responses.clone(), urls.clone());
         async move {
             let deadline = deadline_of(event.context.deadline);
             let handled =
-                handler::answer_event(provider, event.payload, Some(deadline), &urls).await;
+                handler::answer_event(accounts, event.payload, Some(deadline), &urls).await;
             let failures = handler::send_answers(&responses, &handled.answers).await;
             // Failing the invocation lets Lambda retry the delivery, and then
             // hand it to the dead-letter queue: a request that got no answer

@@ -1,4 +1,5 @@
-//! Assumed-role credentials that recover when a service says they expired.
+//! The execution role's credentials in each account: assumed once and
+//! cached while warm, and recovered when a service says they expired.
 //!
 //! The provider caches a target account's credentials while it is warm and
 //! refreshes them well before their stated expiry, but a service may still
@@ -11,17 +12,25 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use aws_config::SdkConfig;
+use aws_config::identity::IdentityCache;
 use aws_config::retry::ErrorKind;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials};
+use aws_sdk_sts::config::SharedCredentialsProvider;
 use aws_sdk_sts::config::interceptors::InterceptorContext;
 use aws_sdk_sts::config::retry::{ClassifyRetry, RetryAction};
 use futures::future::BoxFuture;
 use tokio::sync::Mutex;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+use super::{Accounts, Target};
+
+/// Assumed-role credentials are refreshed this long before they expire.
+const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// How many times one account context assumes the role again after an expiry.
 const MAX_RENEWALS: u32 = 1;
@@ -177,13 +186,133 @@ pub fn is_expired_token(status: u16, error_type: &str, body: &[u8]) -> bool {
             })
 }
 
+pub(super) struct CachedCredentials {
+    credentials: Credentials,
+    expires: SystemTime,
+}
+
+impl Accounts {
+    /// The execution role's credentials in `target`, after checking that it
+    /// is an ACTIVE account of the organization; assumed again when a
+    /// service says they expired.
+    pub(super) async fn renewable_credentials(
+        &self,
+        target: &Target,
+        session: &str,
+    ) -> Result<RenewableCredentials> {
+        self.check_membership(&target.account_id).await?;
+        let credentials = self.credentials_for(target, session).await?;
+        let renew: Renew = {
+            let (accounts, target, session) = (self.clone(), target.clone(), session.to_owned());
+            Arc::new(move || {
+                let (accounts, target, session) =
+                    (accounts.clone(), target.clone(), session.clone());
+                Box::pin(async move {
+                    accounts.credentials.lock().await.remove(&target.account_id);
+                    accounts.credentials_for(&target, &session).await
+                })
+            })
+        };
+        Ok(RenewableCredentials::new(credentials, renew))
+    }
+
+    async fn credentials_for(&self, target: &Target, session: &str) -> Result<Credentials> {
+        // The lock is not held across AssumeRole: a plan assumes roles in many
+        // accounts at once, and one slow call must not hold up the others.
+        if let Some(cached) = self.credentials.lock().await.get(&target.account_id) {
+            if cached.expires > SystemTime::now() + CREDENTIALS_REFRESH_MARGIN {
+                return Ok(cached.credentials.clone());
+            }
+        }
+        let role_arn = format!(
+            "arn:{}:iam::{}:role/{}",
+            target.partition, target.account_id, self.config.execution_role_name
+        );
+        let mut request = self
+            .sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name(session_name(session));
+        if let Some(external_id) = &self.config.external_id {
+            request = request.external_id(external_id);
+        }
+        let response = request.send().await.map_err(|e| {
+            let code = aws_sdk_sts::error::ProvideErrorMetadata::code(&e).unwrap_or_default().to_owned();
+            if code.starts_with("AccessDenied") {
+                let message = aws_sdk_sts::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
+                Error::AccessDenied(format!(
+                    "the provider could not assume {role_arn} in account {} ({message}): check that the \
+                     member-role StackSet is deployed there, that the role trusts the provider's role, \
+                     that its ExternalId matches CHATOPS_EXTERNAL_ID, and that the provider's role may \
+                     sts:AssumeRole it (cfn-templates/provider.yaml)",
+                    target.account_id
+                ))
+            } else {
+                Error::from_sdk("sts", "AssumeRole", &role_arn, e)
+            }
+        })?;
+        let issued = response.credentials().ok_or_else(|| {
+            Error::AccessDenied(format!("AssumeRole on {role_arn} returned no credentials"))
+        })?;
+        let expires = SystemTime::try_from(*issued.expiration())
+            .unwrap_or_else(|_| SystemTime::now() + Duration::from_secs(900));
+        let credentials = Credentials::new(
+            issued.access_key_id(),
+            issued.secret_access_key(),
+            Some(issued.session_token().to_owned()),
+            Some(expires),
+            "chatops-assume-role",
+        );
+        self.credentials.lock().await.insert(
+            target.account_id.clone(),
+            CachedCredentials {
+                credentials: credentials.clone(),
+                expires,
+            },
+        );
+        Ok(credentials)
+    }
+}
+
+/// `config` acting on `credentials`, asked at each attempt so that a renewal
+/// is seen by the retry.
+pub(super) fn on_renewable_credentials(
+    config: &SdkConfig,
+    credentials: &RenewableCredentials,
+) -> SdkConfig {
+    config
+        .to_builder()
+        .identity_cache(IdentityCache::no_cache())
+        .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+        .build()
+}
+
+/// A role session name within STS's limits: 2–64 characters of `[\w+=,.@-]`.
+fn session_name(wanted: &str) -> String {
+    let mut name: String = wanted
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    while name.len() < 2 {
+        name.push('-');
+    }
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
 
-    use crate::accounts::{Provider, Target};
+    use crate::accounts::{Accounts, Target};
     use crate::config::ProviderConfig;
     use crate::error::Error;
 
@@ -302,7 +431,7 @@ mod tests {
         }
     }
 
-    async fn provider_on(fake: &FakeAws) -> Provider {
+    async fn provider_on(fake: &FakeAws) -> Accounts {
         let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&fake.endpoint)
             .region(aws_config::Region::new("us-east-1"))
@@ -310,7 +439,7 @@ mod tests {
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
             .load()
             .await;
-        Provider::new(ProviderConfig::from_lookup(|_| None), base)
+        Accounts::new(ProviderConfig::from_lookup(|_| None), base)
     }
 
     fn target() -> Target {
@@ -324,8 +453,8 @@ mod tests {
     #[tokio::test]
     async fn the_provider_assumes_the_role_again_when_a_call_finds_its_credentials_expired() {
         let fake = FakeAws::start(false);
-        let provider = provider_on(&fake).await;
-        let ctx = provider
+        let accounts = provider_on(&fake).await;
+        let ctx = accounts
             .account_context(&target(), "app-Alerts")
             .await
             .unwrap();
@@ -338,7 +467,7 @@ mod tests {
         assert_eq!(fake.seen.describe_workspaces.load(Ordering::SeqCst), 2);
 
         // The renewed credentials are cached for the next request.
-        let next = provider
+        let next = accounts
             .account_context(&target(), "app-Alerts")
             .await
             .unwrap();
@@ -354,8 +483,8 @@ mod tests {
     #[tokio::test]
     async fn credentials_refused_again_after_renewal_fail_with_what_to_check() {
         let fake = FakeAws::start(true);
-        let provider = provider_on(&fake).await;
-        let ctx = provider
+        let accounts = provider_on(&fake).await;
+        let ctx = accounts
             .account_context(&target(), "app-Alerts")
             .await
             .unwrap();
@@ -449,5 +578,11 @@ mod tests {
         assert_eq!(key(credentials.provide_credentials().await), "ASIA1");
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(!format!("{credentials:?}").contains("secret"));
+    }
+    #[test]
+    fn session_names_are_sanitised_and_bounded() {
+        assert_eq!(session_name("app/Alerts"), "app-Alerts");
+        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
+        assert_eq!(session_name(""), "--");
     }
 }

@@ -24,9 +24,9 @@ use std::time::Duration;
 use aws_sdk_cloudformation::types::StackEvent;
 use tokio::time::Instant;
 
-use crate::accounts::{Provider, StackArn, Target};
+use crate::accounts::{Accounts, StackArn, Target};
 use crate::error::{Error, Result};
-use crate::event::{Request, RequestKind};
+use crate::request::event::{Request, RequestKind};
 
 /// How long a state that does not match yet is asked again: CloudFormation's
 /// view may lag its own request by a moment.
@@ -61,14 +61,14 @@ pub struct CleanupView {
 
 /// Asks CloudFormation whether `request` is real; `Err(Error::Unverified)`
 /// when it is not, after giving a lagging view a few seconds to catch up.
-pub async fn verify(provider: &Provider, request: &Request) -> Result<()> {
+pub async fn verify(accounts: &Accounts, request: &Request) -> Result<()> {
     let stack = StackArn::parse(&request.reply_to.stack_id)?;
     let target = Target {
         account_id: stack.account_id.clone(),
         region: stack.region.clone(),
         partition: stack.partition.clone(),
     };
-    let cloudformation = provider
+    let cloudformation = accounts
         .cloudformation_in(&target, &format!("{}-verify", stack.name))
         .await
         .map_err(|e| unverified(format!("the stack's account {}: {e}", stack.account_id)))?;
@@ -305,7 +305,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::event::ReplyTo;
+    use crate::request::event::ReplyTo;
 
     const STACK: &str = "arn:aws:cloudformation:us-east-1:100000000001:stack/app/guid-1";
     const TYPE: &str = "Custom::ChatbotSlackChannel";

@@ -1,28 +1,38 @@
 //! The plan of one resource type in one account: the template's resources
 //! (desired), the deployed template's (when known) and the live ones (when
 //! read), matched by ownership tags and natural key, each change decided by
-//! [`lifecycle::decide`] exactly as a deploy decides it.
+//! [`change::decide_for`] exactly as a deploy decides it.
 //!
 //! - Without live resources (`chatops diff`), the deployed template is the "before".
 //! - With live resources and no deployed template, live is the "before".
 //! - With both, the action is what CloudFormation will do (deployed → new,
 //!   which is what the Lambda sees), the diff shows live → new, and any
 //!   difference between deployed and live is drift.
+//!
+//! [`matching`] finds the live resource each template resource is,
+//! [`settle`] puts live values where the template has values known only
+//! after apply, and [`redact`] shows each property change without secrets.
+
+mod matching;
+mod redact;
+mod settle;
+
+use matching::{find_current, owner};
+use redact::property_changes;
+use settle::{as_live, settle, with_defaults};
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Action, Drift, PropertyChange, ResourcePlan, Shown};
-use crate::accounts::{Provider, StackArn, Target};
+use super::{Action, Drift, ResourcePlan};
+use crate::accounts::{Accounts, StackArn, Target};
 use crate::change::{self, Change};
-use crate::lifecycle;
-use crate::properties::{CommonProperties, LOGICAL_ID_TAG, Owner, STACK_ID_TAG};
+use crate::ownership::{Owned, Owner, Ownership};
+use crate::properties::CommonProperties;
+use crate::reading::{self, Reading};
 use crate::resources::{LiveResource, Resource};
-use crate::schema::TypeSchema;
-use crate::template::{
-    self, KNOWN_AFTER_APPLY, contains_changing_unknown, contains_unknown, unknown_origin,
-};
+use crate::template::{self, KNOWN_AFTER_APPLY, contains_changing_unknown};
 
 /// A resource of a template, resolved for one account.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,112 +52,12 @@ pub struct LiveAt {
     pub resource: LiveResource,
 }
 
-/// Which live resources belong to the planned stack, from their managed tags
-/// (`chatops:stack-id` holds the StackId of the stack that made them).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ownership {
-    /// The stack's name, when known.
-    pub stack_name: Option<String>,
-    /// What the stack's name starts with, when only that is known (an
-    /// instance of a StackSet whose stack does not exist yet).
-    pub stack_name_prefix: Option<String>,
-}
-
-impl Ownership {
-    /// Resources of stack `name`.
-    pub fn of_stack(name: &str) -> Self {
-        Ownership {
-            stack_name: Some(name.to_owned()),
-            stack_name_prefix: None,
-        }
-    }
-
-    /// Resources of an instance of StackSet `name`: those of the instance's
-    /// stack (`stack_id`) when it exists, else those of any stack named like
-    /// an instance of it (`StackSet-NAME-<id>`).
-    pub fn of_stack_set(name: &str, stack_id: Option<String>) -> Self {
-        match stack_id.and_then(|id| StackArn::parse(&id).ok()) {
-            Some(stack) => Ownership::of_stack(&stack.name),
-            None => Ownership {
-                stack_name: None,
-                stack_name_prefix: Some(format!("StackSet-{name}-")),
-            },
-        }
-    }
-
-    /// Whether the plan knows which stack is its own.
-    pub fn is_known(&self) -> bool {
-        self.stack_name.is_some() || self.stack_name_prefix.is_some()
-    }
-
-    /// Whether the stack of StackId `stack_tag` is the planned one; stacks
-    /// are compared by name, which CloudFormation keeps unique in an account
-    /// and region (the GUID after it changes when a stack is made again).
-    fn is_ours(&self, stack_tag: &str) -> bool {
-        let Ok(stack) = StackArn::parse(stack_tag) else {
-            return false;
-        };
-        match (&self.stack_name, &self.stack_name_prefix) {
-            (Some(name), _) => stack.name == *name,
-            (None, Some(prefix)) => stack.name.starts_with(prefix.as_str()),
-            (None, None) => false,
-        }
-    }
-
-    /// Who owns a live resource with `tags`.
-    pub fn owner_of(&self, tags: &[crate::properties::Tag]) -> Owned {
-        let tag = |key: &str| tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
-        match (tag(STACK_ID_TAG), tag(LOGICAL_ID_TAG)) {
-            (Some(stack), Some(logical_id)) => {
-                if !self.is_known() {
-                    Owned::Unknown
-                } else if self.is_ours(&stack) {
-                    Owned::Ours(logical_id)
-                } else {
-                    Owned::Other { stack, logical_id }
-                }
-            }
-            _ if !self.is_known() => Owned::Unknown,
-            _ => Owned::Unmanaged,
-        }
-    }
-}
-
-/// Who owns a live resource of type `R`. A type without ownership tags (the
-/// Support App) cannot say: the plan compares it with the template, as the
-/// deploy, which acts on its natural key, would.
-fn owner<R: Resource>(scope: &Scope<'_>, tags: &[crate::properties::Tag]) -> Owned {
-    if R::OWNERSHIP_TAGS {
-        scope.ownership.owner_of(tags)
-    } else {
-        Owned::Unknown
-    }
-}
-
-/// Who owns a live resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Owned {
-    /// The planned stack, as this logical id.
-    Ours(String),
-    /// Another stack.
-    Other {
-        /// Its StackId.
-        stack: String,
-        /// The logical id there.
-        logical_id: String,
-    },
-    /// Nobody: it was not made through this provider.
-    Unmanaged,
-    /// The plan does not know its own stack, so it cannot tell.
-    Unknown,
-}
-
 /// What the comparison of one account needs besides the resources.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
     /// The provider (it chooses the default Region of each service; its admin accounts
     /// decide which AccountId a stack may name).
-    pub provider: &'a Provider,
+    pub accounts: &'a Accounts,
     /// The StackId of the planned stack (real, or of the right form).
     pub stack_id: &'a str,
     /// Which live resources are the stack's.
@@ -161,10 +71,11 @@ pub struct Scope<'a> {
 /// The account and region a resource with `properties` is made in, as the
 /// deploy works it out.
 pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<Target, String> {
+    // Only AccountId and Region: a resource whose other properties are
+    // invalid is still planned where the deploy would make it.
     let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
-    let mut value = template::replace_unknowns(properties, &placeholder);
-    TypeSchema::cached::<R>().coerce(&mut value);
-    let common: CommonProperties = serde_json::from_value(value).unwrap_or_default();
+    let known = template::replace_unknowns(&reading::coerced::<R>(properties), &placeholder);
+    let common: CommonProperties = serde_json::from_value(known).unwrap_or_default();
     let unknown = |v: &Option<String>| v.as_deref() == Some(KNOWN_AFTER_APPLY);
     if unknown(&common.account_id) || unknown(&common.region) {
         return Err(
@@ -174,7 +85,7 @@ pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<T
         );
     }
     scope
-        .provider
+        .accounts
         .target(scope.stack_id, &common, R::SERVICE)
         .map_err(|e| e.to_string())
 }
@@ -183,14 +94,14 @@ pub fn target_of<R: Resource>(scope: &Scope<'_>, properties: &Value) -> Result<T
 /// service is called in.
 fn stack_target<R: Resource>(scope: &Scope<'_>) -> Option<Target> {
     scope
-        .provider
+        .accounts
         .target(scope.stack_id, &CommonProperties::default(), R::SERVICE)
         .ok()
 }
 
 /// A resource of the template, read for the comparison.
 struct Prepared<R> {
-    logical_id: String,
+    pub(super) logical_id: String,
     /// Coerced properties, unknowns kept.
     properties: Value,
     owner: Owner,
@@ -201,19 +112,15 @@ struct Prepared<R> {
 }
 
 fn prepare<R: Resource>(scope: &Scope<'_>, desired: &Desired, check: bool) -> Prepared<R> {
-    let schema = TypeSchema::cached::<R>();
-    let mut properties = desired.properties.clone();
-    schema.coerce(&mut properties);
+    let properties = reading::coerced::<R>(&desired.properties);
     let mut problems = Vec::new();
     if check {
-        let found = template::validate::problems_of::<R>(&properties);
+        let found = reading::problems::<R>(&properties);
         if !found.is_empty() {
             problems.push(format!("invalid property {}", found.join("; ")));
         }
     }
-    let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
-    let parsed: Option<R> =
-        serde_json::from_value(template::replace_unknowns(&properties, &placeholder)).ok();
+    let parsed: Option<R> = reading::read(&properties, Reading::WithUnknowns).ok();
     let key = parsed
         .as_ref()
         .map(R::natural_key)
@@ -349,7 +256,7 @@ fn flag_keys_still_held(plans: &mut [ResourcePlan]) {
 
 /// `decide` as the deploy runs it.
 fn decide<R: Resource>(scope: &Scope<'_>, owner: &Owner, old: &Value, new: &Value) -> Change {
-    lifecycle::decide::<R>(scope.provider, owner, old, new)
+    change::decide_for::<R>(scope.accounts, owner, old, new)
         .unwrap_or_else(|_| change::decide(old, new, R::CREATE_ONLY, R::UNORDERED))
 }
 
@@ -399,10 +306,18 @@ fn online<R: Resource>(
         }
         Owned::Other { stack, logical_id } => {
             let mut plan = create_plan(scope, n);
+            let name_of = |stack_id: &str| StackArn::parse(stack_id).ok().map(|s| s.name);
+            let what_to_do = if name_of(&stack) == name_of(scope.stack_id) {
+                "a stack of this name made it and was deleted with the resource retained; a stack \
+                 made again under the name is another stack and does not own it: choose another \
+                 name, or delete the old one"
+            } else {
+                "choose another name, or delete it there"
+            };
             plan.problem.get_or_insert_with(|| {
                 format!(
                     "the create will fail: a {} {:?} already exists in account {}, owned by {logical_id} \
-                     of stack {stack}; choose another name, or delete it there",
+                     of stack {stack}; {what_to_do}",
                     R::TYPE_NAME,
                     current.resource.natural_key,
                     current.target.account_id
@@ -479,40 +394,12 @@ fn online<R: Resource>(
     }
     plan.drift = drift;
     if plan.problem.is_none() {
-        let old_parsed = d.and_then(|d| d.parsed.clone()).or_else(|| {
-            let mut value = live_properties.clone();
-            TypeSchema::cached::<R>().coerce(&mut value);
-            serde_json::from_value(value).ok()
-        });
+        let old_parsed = d
+            .and_then(|d| d.parsed.clone())
+            .or_else(|| reading::read(live_properties, Reading::Lenient).ok());
         plan.problem = replacement_problem(scope, n, old_parsed.as_ref(), &decided);
     }
     plan
-}
-
-/// The live resource that is `n` now: the one its stack tagged with its
-/// logical id, else the one with its natural key (or the deployed one's).
-fn find_current<R: Resource>(
-    scope: &Scope<'_>,
-    n: &Prepared<R>,
-    d: Option<&Prepared<R>>,
-    live: &[LiveAt],
-    claimed: &[bool],
-) -> Option<usize> {
-    let free = |index: &usize| !claimed[*index];
-    let indices = || (0..live.len()).filter(free);
-    let ours = |index: &usize| {
-        owner::<R>(scope, &live[*index].resource.tags) == Owned::Ours(n.logical_id.clone())
-    };
-    let keyed = |key: &Option<String>, target: &Option<Target>, index: &usize| {
-        let item = &live[*index];
-        key.as_deref() == Some(item.resource.natural_key.as_str())
-            && target.as_ref() == Some(&item.target)
-    };
-    indices()
-        .find(|i| ours(i) && keyed(&n.key, &n.target, i))
-        .or_else(|| indices().find(ours))
-        .or_else(|| indices().find(|i| keyed(&n.key, &n.target, i)))
-        .or_else(|| d.and_then(|d| indices().find(|i| keyed(&d.key, &d.target, i))))
 }
 
 /// The deployed resource is gone from the account.
@@ -538,7 +425,7 @@ fn create_plan<R: Resource>(scope: &Scope<'_>, n: &Prepared<R>) -> ResourcePlan 
     let names: Vec<String> = n
         .properties
         .as_object()
-        .map(|m| m.keys().filter(|k| *k != "ServiceToken").cloned().collect())
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     ResourcePlan {
         logical_id: n.logical_id.clone(),
@@ -561,7 +448,7 @@ fn delete_plan<R: Resource>(
 ) -> ResourcePlan {
     let names: Vec<String> = before
         .as_object()
-        .map(|m| m.keys().filter(|k| *k != "ServiceToken").cloned().collect())
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     ResourcePlan {
         logical_id: logical_id.to_owned(),
@@ -632,155 +519,9 @@ fn replacement_problem<R: Resource>(
     let (Some(old), Some(new)) = (old, n.parsed.as_ref()) else {
         return None;
     };
-    lifecycle::refuse_replacement_with_same_key(scope.provider, &n.owner, old, new, reasons)
+    change::refuse_replacement_with_same_key(scope.accounts, &n.owner, old, new, reasons)
         .err()
         .map(|e| format!("the replacement will fail: {e}"))
-}
-
-/// `properties` where each top-level value holding a value known only after
-/// apply is replaced by the live one, when `stable` says its source does not
-/// change and the live value fits around the unknown parts.
-fn settle<R: Resource>(properties: &Value, live: &Value, stable: impl Fn(&str) -> bool) -> Value {
-    let Value::Object(map) = properties else {
-        return properties.clone();
-    };
-    let settled: Map<String, Value> = map
-        .iter()
-        .map(|(name, value)| {
-            let is_set = R::UNORDERED.contains(&name.as_str());
-            let live_value = live.get(name);
-            if contains_unknown(value) && stable(name) && fits(value, live_value, is_set) {
-                (name.clone(), live_value.cloned().unwrap_or(Value::Null))
-            } else {
-                (name.clone(), value.clone())
-            }
-        })
-        .collect();
-    Value::Object(settled)
-}
-
-/// Whether `live` can be what `pattern` (with unknown parts) resolves to.
-fn fits(pattern: &Value, live: Option<&Value>, is_set: bool) -> bool {
-    if unknown_origin(pattern).is_some() {
-        return live.is_some_and(|l| !l.is_null());
-    }
-    let Some(live) = live else {
-        return false;
-    };
-    match (pattern, live) {
-        (Value::Object(p), Value::Object(l)) => {
-            p.len() == l.len() && p.iter().all(|(k, v)| fits(v, l.get(k), false))
-        }
-        (Value::Array(p), Value::Array(l)) if p.len() == l.len() => {
-            if !is_set {
-                return p.iter().zip(l).all(|(a, b)| fits(a, Some(b), false));
-            }
-            let mut remaining: Vec<&Value> = l.iter().collect();
-            for known in p.iter().filter(|v| !contains_unknown(v)) {
-                match remaining.iter().position(|r| fits(known, Some(r), false)) {
-                    Some(at) => {
-                        remaining.remove(at);
-                    }
-                    None => return false,
-                }
-            }
-            true
-        }
-        (p, l) => scalar_text(p).is_some() && scalar_text(p) == scalar_text(l),
-    }
-}
-
-fn scalar_text(value: &Value) -> Option<String> {
-    template::parameters::scalar_text(value)
-}
-
-/// `properties` as the service holds them: without what it never returns
-/// (write-only and provider-only properties), with its defaults for what a
-/// template leaves out.
-fn as_live<R: Resource>(properties: &Value, partition: &str) -> Value {
-    let mut properties = with_defaults::<R>(properties, partition);
-    if let Some(map) = properties.as_object_mut() {
-        for name in R::WRITE_ONLY.iter().chain(R::PROVIDER_ONLY) {
-            map.remove(*name);
-        }
-    }
-    properties
-}
-
-/// `properties` with the service's default for each property left out.
-fn with_defaults<R: Resource>(properties: &Value, partition: &str) -> Value {
-    let mut properties = properties.clone();
-    if let (Some(map), Value::Object(defaults)) =
-        (properties.as_object_mut(), R::service_defaults(partition))
-    {
-        for (name, default) in defaults {
-            let is_set = R::UNORDERED.contains(&name.as_str());
-            if change::normalized(map.get(&name), is_set).is_none() {
-                map.insert(name, default);
-            }
-        }
-    }
-    properties
-}
-
-/// The changes of `names` from `before` to `after`, leaving out those that
-/// only look different (a set in another order), never showing secrets.
-fn property_changes<R: Resource>(
-    scope: &Scope<'_>,
-    names: &[String],
-    before: &Value,
-    after: &Value,
-    reasons: &[String],
-) -> Vec<PropertyChange> {
-    names
-        .iter()
-        .filter(|name| name.as_str() != "ServiceToken")
-        .filter_map(|name| {
-            let is_set = R::UNORDERED.contains(&name.as_str());
-            let old = before.get(name);
-            let new = after.get(name);
-            let write_only = R::WRITE_ONLY.contains(&name.as_str());
-            if !write_only && change::normalized(old, is_set) == change::normalized(new, is_set) {
-                return None;
-            }
-            Some(PropertyChange {
-                name: name.clone(),
-                before: shown::<R>(scope, name, old),
-                after: shown::<R>(scope, name, new),
-                forces_replacement: reasons.contains(name),
-            })
-        })
-        .collect()
-}
-
-/// How a value may be shown: secrets never are.
-fn shown<R: Resource>(scope: &Scope<'_>, name: &str, value: Option<&Value>) -> Shown {
-    let is_set = R::UNORDERED.contains(&name);
-    let Some(value) = change::normalized(value, is_set) else {
-        return Shown::Absent;
-    };
-    if R::WRITE_ONLY.contains(&name) || holds_secret(&value, scope.secrets) {
-        return Shown::Sensitive;
-    }
-    if unknown_origin(&value).is_some() {
-        return Shown::KnownAfterApply;
-    }
-    if contains_unknown(&value) {
-        let placeholder = Value::String(KNOWN_AFTER_APPLY.to_owned());
-        return Shown::Value(template::replace_unknowns(&value, &placeholder));
-    }
-    Shown::Value(value)
-}
-
-fn holds_secret(value: &Value, secrets: &[String]) -> bool {
-    match value {
-        Value::String(text) => secrets
-            .iter()
-            .any(|s| !s.is_empty() && text.contains(s.as_str())),
-        Value::Array(items) => items.iter().any(|v| holds_secret(v, secrets)),
-        Value::Object(map) => map.values().any(|v| holds_secret(v, secrets)),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -789,6 +530,7 @@ mod tests {
     use crate::accounts::AccountContext;
     use crate::config::ProviderConfig;
     use crate::error::{Error, Result};
+    use crate::plan::{PropertyChange, Shown};
     use aws_config::{BehaviorVersion, Region, SdkConfig};
     use schemars::JsonSchema;
     use serde::{Deserialize, Serialize};
@@ -847,12 +589,12 @@ mod tests {
     const SECRET: &str = "https://hooks.example.com/T0/B0/very-secret";
     const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:100000000001:stack/app/1";
 
-    fn provider() -> Provider {
+    fn accounts() -> Accounts {
         let sdk = SdkConfig::builder()
             .region(Region::new("us-east-1"))
             .behavior_version(BehaviorVersion::latest())
             .build();
-        Provider::new(ProviderConfig::from_lookup(|_| None), sdk)
+        Accounts::new(ProviderConfig::from_lookup(|_| None), sdk)
     }
 
     fn desired(url: &str, topics: Value) -> Desired {
@@ -887,10 +629,10 @@ mod tests {
         live: Option<&[LiveAt]>,
         ownership: &Ownership,
     ) -> Vec<ResourcePlan> {
-        let provider = provider();
+        let accounts = accounts();
         let ids: BTreeSet<String> = desired.iter().map(|d| d.logical_id.clone()).collect();
         let scope = Scope {
-            provider: &provider,
+            accounts: &accounts,
             stack_id: STACK_ID,
             ownership,
             secrets: &[],
@@ -924,7 +666,7 @@ mod tests {
                 ]),
                 owned_tags(),
             )]),
-            &Ownership::of_stack("app"),
+            &Ownership::Stack(Some(STACK_ID.into())),
         );
         assert_eq!(plans[0].action, Action::NoChange, "{plans:?}");
         // A new URL in the template is an update, shown as sensitive only.
@@ -986,58 +728,6 @@ mod tests {
     }
 
     #[test]
-    fn ownership_reads_the_managed_tags() {
-        let ours = Ownership::of_stack("app");
-        assert_eq!(ours.owner_of(&owned_tags()), Owned::Ours("Hook".into()));
-        assert_eq!(ours.owner_of(&[]), Owned::Unmanaged);
-        let other = Ownership::of_stack("other");
-        assert!(matches!(other.owner_of(&owned_tags()), Owned::Other { .. }));
-        assert_eq!(Ownership::default().owner_of(&owned_tags()), Owned::Unknown);
-        let instance_tags = |stack_id: &str| {
-            Owner {
-                stack_id: stack_id.into(),
-                logical_id: "Hook".into(),
-            }
-            .managed_tags()
-        };
-        let org = "arn:aws:cloudformation:us-east-1:100000000001:stack/StackSet-org-0c9d/guid-1";
-        let org_extra =
-            "arn:aws:cloudformation:us-east-1:100000000001:stack/StackSet-org-extra-77aa/guid-2";
-        // The instance's own stack, whatever its GUID says.
-        let instance = Ownership::of_stack_set("org", Some(org.replace("guid-1", "guid-9")));
-        assert_eq!(
-            instance.owner_of(&instance_tags(org)),
-            Owned::Ours("Hook".into())
-        );
-        assert!(matches!(
-            instance.owner_of(&instance_tags(org_extra)),
-            Owned::Other { .. }
-        ));
-        // Without the instance's stack, any stack named like an instance.
-        let any_instance = Ownership::of_stack_set("org", None);
-        assert_eq!(
-            any_instance.owner_of(&instance_tags(org)),
-            Owned::Ours("Hook".into())
-        );
-    }
-
-    #[test]
-    fn unknown_values_fit_live_ones_around_their_known_parts() {
-        let unknown = template::unknown("Topic", false);
-        let live = json!(["arn:x", "arn:y"]);
-        assert!(fits(&json!(["arn:y", unknown.clone()]), Some(&live), true));
-        assert!(!fits(&json!(["arn:z", unknown.clone()]), Some(&live), true));
-        assert!(!fits(
-            &json!(["arn:y", unknown.clone()]),
-            Some(&live),
-            false
-        ));
-        assert!(fits(&json!([unknown.clone(), "arn:y"]), Some(&live), false));
-        assert!(!fits(&unknown, None, false));
-        assert!(fits(&json!("false"), Some(&json!(false)), false));
-    }
-
-    #[test]
     fn a_source_that_changes_makes_the_value_change() {
         let role = |changes| {
             vec![Desired {
@@ -1053,14 +743,14 @@ mod tests {
             &role(false),
             Some(&role(false)),
             Some(&live),
-            &Ownership::of_stack("app"),
+            &Ownership::Stack(Some(STACK_ID.into())),
         );
         assert_eq!(stable[0].action, Action::NoChange, "{stable:?}");
         let changing = run(
             &role(true),
             Some(&role(false)),
             Some(&live),
-            &Ownership::of_stack("app"),
+            &Ownership::Stack(Some(STACK_ID.into())),
         );
         assert_eq!(changing[0].action, Action::Update, "{changing:?}");
         assert_eq!(

@@ -8,7 +8,7 @@ use aws_lambda_events::event::cloudformation::{
     CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
 };
 
-use crate::event::ReplyTo;
+use crate::request::event::ReplyTo;
 
 /// CloudFormation refuses response bodies larger than this.
 pub const MAX_RESPONSE_BYTES: usize = 4096;

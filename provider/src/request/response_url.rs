@@ -313,8 +313,12 @@ mod tests {
                 );
             }
         });
-        let result =
-            crate::response::send(&client().unwrap(), &format!("{origin}/r"), b"{}".to_vec()).await;
+        let result = crate::request::response::send(
+            &client().unwrap(),
+            &format!("{origin}/r"),
+            b"{}".to_vec(),
+        )
+        .await;
         let error = result.unwrap_err();
         assert!(error.contains("307"), "{error}");
         std::thread::sleep(std::time::Duration::from_millis(200));

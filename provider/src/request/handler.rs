@@ -11,13 +11,13 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::accounts::Provider;
+use crate::accounts::Accounts;
 use crate::error::Error;
-use crate::event::{self, Request, RequestKind};
-use crate::lifecycle::{self, Applied};
-use crate::resources;
-use crate::response;
-use crate::response_url::ResponseUrls;
+use crate::registry;
+use crate::request::event::{self, Request, RequestKind};
+use crate::request::lifecycle::{self, Applied};
+use crate::request::response;
+use crate::request::response_url::ResponseUrls;
 
 /// Time kept back from the deadline to send the response.
 const MIN_RESPONSE_RESERVE: Duration = Duration::from_millis(500);
@@ -54,7 +54,7 @@ pub struct Handled {
 /// Handles every request in `event`; `deadline` is when Lambda stops the
 /// invocation. A request whose ResponseURL `urls` refuses is not acted on.
 pub async fn answer_event(
-    provider: Arc<Provider>,
+    accounts: Arc<Accounts>,
     event: Value,
     deadline: Option<Instant>,
     urls: &ResponseUrls,
@@ -64,7 +64,7 @@ pub async fn answer_event(
         match request {
             Ok(request) => match urls.check(&request.reply_to.response_url) {
                 Ok(()) => {
-                    let answer = answer(provider.clone(), request, deadline).await;
+                    let answer = answer(accounts.clone(), request, deadline).await;
                     handled.answers.push(answer);
                 }
                 Err(problem) => {
@@ -116,7 +116,7 @@ pub async fn answer_event(
 /// Handles one request in a task of its own, so that a panic or the deadline
 /// still leaves time to answer.
 pub async fn answer(
-    provider: Arc<Provider>,
+    accounts: Arc<Accounts>,
     request: Request,
     deadline: Option<Instant>,
 ) -> Answer {
@@ -127,7 +127,7 @@ pub async fn answer(
         Box::pin(async move {
             // Lets the end-to-end tests make the handler panic (`failpoints` builds only).
             fail::fail_point!("handler::dispatch");
-            resources::dispatch(&provider, &request).await
+            registry::dispatch(&accounts, &request).await
         })
     };
     answer_with(shared, deadline, work).await
@@ -209,7 +209,7 @@ fn failed_physical_id(request: &Request) -> String {
 
 /// The values of the request's write-only properties, which must never be echoed.
 fn secrets_of(request: &Request) -> Vec<String> {
-    let names = resources::write_only_of(&request.resource_type);
+    let names = registry::write_only_of(&request.resource_type);
     [Some(&request.properties), request.old_properties.as_ref()]
         .into_iter()
         .flatten()
@@ -248,7 +248,7 @@ pub async fn send_answers(client: &reqwest::Client, answers: &[Answer]) -> Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::ReplyTo;
+    use crate::request::event::ReplyTo;
     use serde_json::json;
 
     fn request(kind: RequestKind) -> Arc<Request> {
@@ -307,12 +307,12 @@ mod tests {
         );
     }
 
-    fn offline_provider() -> Arc<Provider> {
+    fn offline_provider() -> Arc<Accounts> {
         let base = aws_config::SdkConfig::builder()
             .region(aws_config::Region::new("us-east-1"))
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build();
-        Arc::new(Provider::new(
+        Arc::new(Accounts::new(
             crate::config::ProviderConfig::from_lookup(|_| None),
             base,
         ))

@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::accounts::{AccountContext, Provider, StackArn};
+use crate::accounts::{AccountContext, Accounts, StackArn};
 use crate::change::{self, Change};
 use crate::error::{Error, Result};
-use crate::event::{Request, RequestKind};
-use crate::properties::Owner;
-use crate::provenance;
+use crate::ownership::Owner;
+use crate::reading::{Reading, read};
+use crate::request::event::{Request, RequestKind};
+use crate::request::provenance;
 use crate::resources::{self, Resource};
-use crate::schema::TypeSchema;
 
 /// Physical ids that start with this are placeholders answered for a failed
 /// Create: nothing was made under that id, so deleting it always succeeds.
@@ -33,7 +33,7 @@ pub fn placeholder_id(request_id: &str) -> String {
 }
 
 /// Carries out `request` for resource type `R`.
-pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<Applied> {
+pub async fn run<R: Resource>(accounts: &Accounts, request: &Request) -> Result<Applied> {
     let owner = Owner {
         stack_id: request.reply_to.stack_id.clone(),
         logical_id: request.reply_to.logical_resource_id.clone(),
@@ -48,25 +48,25 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
     // refused without a single call; then CloudFormation must confirm it.
     match request.kind {
         RequestKind::Create => {
-            let desired = parse_valid::<R>(&request.properties)?;
-            provenance::verify(provider, request).await?;
-            let ctx = context_for(provider, &owner, &desired).await?;
+            let desired = read::<R>(&request.properties, Reading::Strict)?;
+            provenance::verify(accounts, request).await?;
+            let ctx = context_for(accounts, &owner, &desired).await?;
             let physical_id = desired.create(&ctx, &owner).await?;
             Ok(applied(&desired, physical_id))
         }
         RequestKind::Update => {
-            let desired = parse_valid::<R>(&request.properties)?;
+            let desired = read::<R>(&request.properties, Reading::Strict)?;
             let old_raw = request.old_properties.clone().unwrap_or_else(|| json!({}));
-            let change = decide::<R>(provider, &owner, &old_raw, &request.properties)?;
-            provenance::verify(provider, request).await?;
+            let change = change::decide_for::<R>(accounts, &owner, &old_raw, &request.properties)?;
+            provenance::verify(accounts, request).await?;
             match change {
                 Change::NoChange => Ok(applied(&desired, physical_id)),
                 Change::UpdateInPlace { .. } => {
-                    let ctx = context_for(provider, &owner, &desired).await?;
+                    let ctx = context_for(accounts, &owner, &desired).await?;
                     update_in_place(&desired, &old_raw, physical_id, &ctx, &owner).await
                 }
                 Change::Replacement { reasons, .. } => {
-                    let ctx = context_for(provider, &owner, &desired).await?;
+                    let ctx = context_for(accounts, &owner, &desired).await?;
                     if already_has_identity(&ctx, &physical_id, &desired).await? {
                         // An update rollback of a replacement that never happened
                         // (or a retried one): the resource is already the wanted one.
@@ -78,9 +78,9 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
                         return update_in_place(&desired, &old_raw, physical_id, &ctx, &owner)
                             .await;
                     }
-                    if let Some(old) = parse_lenient::<R>(&old_raw) {
-                        refuse_replacement_with_same_key(
-                            provider, &owner, &old, &desired, &reasons,
+                    if let Ok(old) = read::<R>(&old_raw, Reading::Lenient) {
+                        change::refuse_replacement_with_same_key(
+                            accounts, &owner, &old, &desired, &reasons,
                         )?;
                     }
                     let new_id = desired.create(&ctx, &owner).await?;
@@ -90,8 +90,8 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
             }
         }
         RequestKind::Delete => {
-            provenance::verify(provider, request).await?;
-            delete::<R>(provider, &owner, request, &physical_id).await?;
+            provenance::verify(accounts, request).await?;
+            delete::<R>(accounts, &owner, request, &physical_id).await?;
             Ok(Applied {
                 physical_id,
                 data: BTreeMap::new(),
@@ -109,7 +109,9 @@ async fn update_in_place<R: Resource>(
     ctx: &AccountContext,
     owner: &Owner,
 ) -> Result<Applied> {
-    let old = parse_lenient::<R>(old_raw).unwrap_or_else(|| desired.clone());
+    let old = read::<R>(old_raw, Reading::Lenient)
+        .ok()
+        .unwrap_or_else(|| desired.clone());
     R::check_owner(&physical_id, ctx, owner).await?;
     desired.update(&old, &physical_id, ctx, owner).await?;
     Ok(applied(desired, physical_id))
@@ -144,19 +146,19 @@ fn check_where(properties: &Value) -> Result<()> {
 /// Deletes `physical_id`; a resource that is gone, or an id that was never a
 /// resource, is already deleted.
 async fn delete<R: Resource>(
-    provider: &Provider,
+    accounts: &Accounts,
     owner: &Owner,
     request: &Request,
     physical_id: &str,
 ) -> Result<()> {
-    let Some(props) = parse_lenient::<R>(&request.properties) else {
+    let Some(props) = read::<R>(&request.properties, Reading::Lenient).ok() else {
         tracing::info!("delete with unreadable properties: nothing this provider could have made");
         return Ok(());
     };
     if !R::is_physical_id(physical_id) {
         // A failed Create may have made the resource before failing (a timeout
         // after the service call): find it by its key and the owner's tags.
-        return match delete_half_made(provider, owner, &props).await {
+        return match delete_half_made(accounts, owner, &props).await {
             Ok(()) => Ok(()),
             Err(error) => {
                 tracing::warn!(%error, "could not look for what a failed create left; nothing under this id");
@@ -164,7 +166,7 @@ async fn delete<R: Resource>(
             }
         };
     }
-    let ctx = context_for(provider, owner, &props).await?;
+    let ctx = context_for(accounts, owner, &props).await?;
     match R::check_owner(physical_id, &ctx, owner).await {
         Err(e) if e.is_not_found() => {
             tracing::info!(physical_id, "already gone");
@@ -182,11 +184,11 @@ async fn delete<R: Resource>(
 }
 
 async fn delete_half_made<R: Resource>(
-    provider: &Provider,
+    accounts: &Accounts,
     owner: &Owner,
     props: &R,
 ) -> Result<()> {
-    let ctx = context_for(provider, owner, props).await?;
+    let ctx = context_for(accounts, owner, props).await?;
     if let Some(found) = resources::find_owned(props, &ctx, owner).await? {
         tracing::info!(physical_id = %found, "deleting what a failed create left");
         match R::delete(&found, &ctx).await {
@@ -225,99 +227,14 @@ async fn already_has_identity<R: Resource>(
         .all(|name| live.properties.get(*name) == wanted.get(*name)))
 }
 
-/// The change from `old` to `new` properties as the deploy sees it: both
-/// coerced, with AccountId and Region defaulted so that spelling out a default
-/// is no change.
-pub fn decide<R: Resource>(
-    provider: &Provider,
-    owner: &Owner,
-    old: &Value,
-    new: &Value,
-) -> Result<Change> {
-    let schema = TypeSchema::cached::<R>();
-    let defaults = defaults_for::<R>(provider, owner)?;
-    let normalize = |raw: &Value| {
-        let mut value = raw.clone();
-        schema.coerce(&mut value);
-        if let Some(map) = value.as_object_mut() {
-            for (name, default) in &defaults {
-                map.entry(name.to_string())
-                    .or_insert_with(|| json!(default));
-            }
-        }
-        value
-    };
-    Ok(change::decide(
-        &normalize(old),
-        &normalize(new),
-        R::CREATE_ONLY,
-        R::UNORDERED,
-    ))
-}
-
-fn defaults_for<R: Resource>(
-    provider: &Provider,
-    owner: &Owner,
-) -> Result<[(&'static str, String); 2]> {
-    let stack = StackArn::parse(&owner.stack_id)?;
-    Ok([
-        ("AccountId", stack.account_id),
-        ("Region", provider.service_region(R::SERVICE)?),
-    ])
-}
-
-/// A replacement must make a new resource before CloudFormation deletes the
-/// old one, so it cannot keep the old one's name in the same account, nor
-/// anything else the service allows once per account (its exclusive key).
-pub fn refuse_replacement_with_same_key<R: Resource>(
-    provider: &Provider,
-    owner: &Owner,
-    old: &R,
-    new: &R,
-    reasons: &[String],
-) -> Result<()> {
-    let old_target = provider.target(&owner.stack_id, old.common(), R::SERVICE)?;
-    let new_target = provider.target(&owner.stack_id, new.common(), R::SERVICE)?;
-    if old.natural_key() == new.natural_key() && old_target.account_id == new_target.account_id {
-        return Err(Error::invalid_property(
-            reasons.join(", "),
-            format!(
-                "changing {} replaces the {} {:?}, and the replacement is made before the old one is \
-                 deleted, so it needs a new name: change the name too (or delete and re-add the resource)",
-                reasons.join(" and "),
-                R::TYPE_NAME,
-                new.natural_key()
-            ),
-        ));
-    }
-    let same_account = old_target.account_id == new_target.account_id;
-    if let (Some((old_key, property)), Some((new_key, _))) =
-        (old.exclusive_key(), new.exclusive_key())
-        && same_account
-        && old_key == new_key
-    {
-        return Err(Error::invalid_property(
-            reasons.join(", "),
-            format!(
-                "changing {} replaces the {}, and the replacement is made before the old one is \
-                 deleted, but the service allows only one per {property} ({new_key}) in an account: \
-                 change {property} too (or delete and re-add the resource)",
-                reasons.join(" and "),
-                R::TYPE_NAME,
-            ),
-        ));
-    }
-    Ok(())
-}
-
 async fn context_for<R: Resource>(
-    provider: &Provider,
+    accounts: &Accounts,
     owner: &Owner,
     props: &R,
 ) -> Result<AccountContext> {
-    let target = provider.target(&owner.stack_id, props.common(), R::SERVICE)?;
+    let target = accounts.target(&owner.stack_id, props.common(), R::SERVICE)?;
     let stack_name = StackArn::parse(&owner.stack_id)?.name;
-    provider
+    accounts
         .account_context(&target, &format!("{stack_name}-{}", owner.logical_id))
         .await
 }
@@ -327,28 +244,6 @@ fn applied<R: Resource>(props: &R, physical_id: String) -> Applied {
         data: props.data(&physical_id),
         physical_id,
     }
-}
-
-/// Coerces and validates properties, then reads them into `R`.
-pub fn parse_valid<R: Resource>(raw: &Value) -> Result<R> {
-    let schema = TypeSchema::cached::<R>();
-    let mut value = raw.clone();
-    schema.coerce(&mut value);
-    schema.validate(&value)?;
-    let parsed: R = serde_json::from_value(value)
-        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", R::TYPE_NAME)))?;
-    if let Some(region) = &parsed.common().region {
-        R::SERVICE.check_region_property(region)?;
-    }
-    parsed.check()?;
-    Ok(parsed)
-}
-
-/// Reads properties that were valid once (old properties, Delete): coerced, not validated.
-fn parse_lenient<R: Resource>(raw: &Value) -> Option<R> {
-    let mut value = raw.clone();
-    TypeSchema::cached::<R>().coerce(&mut value);
-    serde_json::from_value(value).ok()
 }
 
 #[cfg(test)]
