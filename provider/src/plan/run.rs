@@ -485,10 +485,16 @@ mod tests {
     struct ReverseDelays;
 
     impl LiveSource for ReverseDelays {
-        async fn list<R: Resource>(&self, target: &Target) -> Result<Vec<LiveResource>> {
+        fn list<'a>(
+            &'a self,
+            _: &'static dyn registry::ResourceType,
+            target: &'a Target,
+        ) -> BoxFuture<'a, Result<Vec<LiveResource>>> {
             let last = target.account_id.bytes().last().unwrap_or(b'0') - b'0';
-            tokio::time::sleep(Duration::from_millis(u64::from(9 - last) * 20)).await;
-            Ok(Vec::new())
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(u64::from(9 - last) * 20)).await;
+                Ok(Vec::new())
+            })
         }
     }
 
