@@ -634,7 +634,7 @@ mod tests {
     fn common(account: Option<&str>) -> CommonProperties {
         CommonProperties {
             account_id: account.map(str::to_owned),
-            region: None,
+            ..CommonProperties::default()
         }
     }
 
@@ -681,6 +681,7 @@ mod tests {
             let common = CommonProperties {
                 account_id: account.map(str::to_owned),
                 region: region.map(str::to_owned),
+                ..CommonProperties::default()
             };
             let err = provider(&["100000000001"])
                 .target(STACK, &common, Service::Chatbot)

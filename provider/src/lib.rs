@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod adoption;
 pub mod change;
 pub mod cli;
 pub mod config;

@@ -51,7 +51,7 @@ pub async fn run<R: Resource>(provider: &Provider, request: &Request) -> Result<
             let desired = parse_valid::<R>(&request.properties)?;
             provenance::verify(provider, request).await?;
             let ctx = context_for(provider, &owner, &desired).await?;
-            let physical_id = desired.create(&ctx, &owner).await?;
+            let physical_id = crate::adoption::create_or_adopt(&desired, &ctx, &owner).await?;
             Ok(applied(&desired, physical_id))
         }
         RequestKind::Update => {

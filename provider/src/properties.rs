@@ -23,7 +23,14 @@ pub struct CommonProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
     pub region: Option<String>,
+    /// Take over what already exists with this resource's name (made in the console, owned by no stack) instead of failing the Create: true or false, default false. Only a stack in the account it names may adopt; the template's settings are then applied and, for AWS Chatbot, the ownership tags added. Never takes over what another stack owns. Changing it later changes nothing. `chatops import` writes templates with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<bool>,
 }
+
+/// The property that asks a Create to adopt what exists: it steers the
+/// provider once and is never part of the live resource.
+pub const ADOPT: &str = "Adopt";
 
 /// A key-value tag, as in every native CloudFormation type.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -59,6 +66,15 @@ impl Owner {
                 value: self.logical_id.clone(),
             },
         ]
+    }
+
+    /// The owner that `tags` name, when they carry both managed tags.
+    pub fn from_tags(tags: &[Tag]) -> Option<Owner> {
+        let tag = |key: &str| tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
+        Some(Owner {
+            stack_id: tag(STACK_ID_TAG)?,
+            logical_id: tag(LOGICAL_ID_TAG)?,
+        })
     }
 
     /// True when `tags` carry exactly this owner's managed tags.
@@ -100,6 +116,13 @@ mod tests {
         };
         assert!(!other.owns(&tags));
         assert!(!owner().owns(&tags[..1]));
+    }
+
+    #[test]
+    fn the_owner_is_read_back_from_both_tags() {
+        assert_eq!(Owner::from_tags(&owner().managed_tags()), Some(owner()));
+        assert_eq!(Owner::from_tags(&owner().managed_tags()[1..]), None);
+        assert_eq!(Owner::from_tags(&[]), None);
     }
 
     #[test]

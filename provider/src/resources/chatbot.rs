@@ -13,7 +13,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use super::Resource;
 use crate::accounts::AccountContext;
 use crate::error::{Error, Result};
-use crate::properties::{LOGICAL_ID_TAG, Owner, STACK_ID_TAG, Tag};
+use crate::properties::{Owner, Tag};
 
 /// The logging levels of AWS Chatbot: errors only, every event, or none.
 // Variant doc comments would make the schema a `oneOf` of constants, whose
@@ -105,8 +105,11 @@ where
         }
         return Err(Error::Conflict(format!(
             "a chat configuration named {name:?} already exists in account {} and was not created by {} \
-             of this stack; choose another ConfigurationName, or delete the existing configuration",
+             of this stack; to bring one made in the console under this stack, set Adopt: true on {} \
+             (`chatops import` writes such a template); else choose another ConfigurationName, or delete \
+             the existing configuration",
             ctx.account_id(),
+            owner.logical_id,
             owner.logical_id
         )));
     };
@@ -254,10 +257,9 @@ pub async fn check_owner(ctx: &AccountContext, arn: &str, owner: &Owner) -> Resu
     if owner.owns(&tags) {
         return Ok(());
     }
-    let tag = |key: &str| tags.iter().find(|t| t.key == key).map(|t| t.value.clone());
-    let owned_by = match (tag(STACK_ID_TAG), tag(LOGICAL_ID_TAG)) {
-        (Some(stack), Some(logical)) => format!("resource {logical} of stack {stack}"),
-        _ => "no stack of this provider (it has no chatops: ownership tags, so it was made \
+    let owned_by = match Owner::from_tags(&tags) {
+        Some(other) => format!("resource {} of stack {}", other.logical_id, other.stack_id),
+        None => "no stack of this provider (it has no chatops: ownership tags, so it was made \
               outside CloudFormation or by another tool)"
             .to_owned(),
     };
