@@ -20,6 +20,7 @@ pub mod endpoints;
 pub mod error;
 pub mod event;
 pub mod handler;
+pub mod import;
 pub mod lambda;
 pub mod lifecycle;
 pub mod logging;
