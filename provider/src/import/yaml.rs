@@ -65,8 +65,23 @@ fn comment_line(indent: usize, text: &str) -> String {
     format!("{}# {text}\n", " ".repeat(indent))
 }
 
+/// `text` plain when YAML 1.1 (which CloudFormation reads) can only take it
+/// as that string, as examples/ write `Type: String`; else double-quoted.
 fn quoted(text: &str) -> String {
-    Value::String(text.to_owned()).to_string()
+    let plain = text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '/' | '-'))
+        && !text.ends_with(':')
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain {
+        text.to_owned()
+    } else {
+        Value::String(text.to_owned()).to_string()
+    }
 }
 
 /// The value on the same line as its key or dash, or `None` for a block.
@@ -191,6 +206,9 @@ mod tests {
                                     Entry::new("S", Node::Sub("a-${AWS::AccountId}".into())),
                                     Entry::new("Q", string("it's \"quoted\": yes\n#no")),
                                     Entry::new("B", Node::Scalar(json!(true))),
+                                    Entry::new("T", string("true")),
+                                    Entry::new("N", string("No")),
+                                    Entry::new("A", string("arn:aws:iam::aws:policy/X")),
                                     Entry::new("R", Node::Ref("P".into())),
                                     Entry::new("E", Node::List(vec![])),
                                     Entry::new(
@@ -213,6 +231,9 @@ mod tests {
         assert_eq!(properties["S"], json!({"Fn::Sub": "a-${AWS::AccountId}"}));
         assert_eq!(properties["Q"], json!("it's \"quoted\": yes\n#no"));
         assert_eq!(properties["B"], json!(true));
+        assert_eq!(properties["T"], json!("true"));
+        assert_eq!(properties["N"], json!("No"));
+        assert_eq!(properties["A"], json!("arn:aws:iam::aws:policy/X"));
         assert_eq!(properties["R"], json!({"Ref": "P"}));
         assert_eq!(properties["E"], json!([]));
         assert_eq!(
