@@ -267,6 +267,43 @@ async fn console_made_configurations_are_imported_adopted_through_a_stack_set_an
         template.contains("Adopt: true") && template.contains("NoEcho: true"),
         "{template}"
     );
+    // One template per account instead: each with its own values written out.
+    let per_account_dir = dir.join("per-account");
+    let per_account = chatops(
+        &cloud,
+        &[
+            "import",
+            "--accounts",
+            &listed,
+            "--per-account",
+            "--output",
+            per_account_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        per_account.status.code(),
+        Some(0),
+        "{}",
+        described(&per_account)
+    );
+    let third = std::fs::read_to_string(per_account_dir.join(format!("{}.yaml", accounts[2])))
+        .expect("a template per account");
+    assert!(
+        third.contains("LoggingLevel: INFO") && third.contains("AccountAlias: search"),
+        "{third}"
+    );
+    assert!(
+        !third.contains("Condition:") && !third.contains("oncall"),
+        "{third}"
+    );
+    let second_parameters =
+        std::fs::read_to_string(per_account_dir.join(format!("{}.parameters.json", accounts[1])))
+            .expect("its parameters");
+    assert!(
+        second_parameters.contains("ChatbotChimeWebhookOncallWebhookUrl"),
+        "{second_parameters}"
+    );
+
     let mut overrides = read_overrides(&overrides_path);
     assert_eq!(
         overrides[&accounts[2]].get("ChatbotSlackChannelAlertsLoggingLevel"),
