@@ -497,12 +497,18 @@ fn online<R: Resource>(
     plan
 }
 
-/// Whether the deploy adopts `live` for `n`: the template asks for it, the
-/// stack has not made the resource yet (nothing deployed), and no stack owns
-/// it (ownership tags; the Support App has none, so any is adoptable).
+/// Whether the deploy adopts `live` for `n`: the template asks for it and no
+/// stack owns it. AWS Chatbot: no ownership tags (whatever was deployed, the
+/// stack would have tagged what it made). The Support App has no tags: only
+/// while the stack has not deployed the resource yet.
 fn adopting<R: Resource>(n: &Prepared<R>, d: Option<&Prepared<R>>, live: &LiveResource) -> bool {
     let asks = n.parsed.as_ref().and_then(|p| p.common().adopt) == Some(true);
-    asks && d.is_none() && Owner::from_tags(&live.tags).is_none()
+    let unowned = if R::OWNERSHIP_TAGS {
+        Owner::from_tags(&live.tags).is_none()
+    } else {
+        d.is_none()
+    };
+    asks && unowned
 }
 
 /// `plan` as an adoption: the deploy applies the differences from live
@@ -515,6 +521,8 @@ fn adoption_plan<R: Resource>(
     against_live: &Change,
 ) {
     plan.action = Action::Adopt;
+    // The stack never made it: how it differs from a deployed template is not drift.
+    plan.drift = None;
     for change in &mut plan.changes {
         change.forces_replacement = false;
     }

@@ -658,7 +658,25 @@ Resources:
         .iter()
         .map(|a| target(a, &[]))
         .collect();
-    let plan = plan_of(&Inputs::new(template, None), targets, live, Some(STACK)).await;
+    let plan = plan_of(
+        &Inputs::new(template.clone(), None),
+        targets,
+        live.clone(),
+        Some(STACK),
+    )
+    .await;
+    // A StackSet instance that exists but never made it (its deployed
+    // template has it): an untagged configuration is still an adoption.
+    let deployed = plan_of(
+        &Inputs::new(template.clone(), Some(template)),
+        vec![target("100000000001", &[])],
+        live,
+        Some(STACK),
+    )
+    .await;
+    let resources = deployed.accounts[0].outcome.as_ref().unwrap();
+    assert_eq!(resources[0].action, Action::Adopt, "{resources:#?}");
+    assert_eq!(resources[0].drift, None);
     let only = |account: &str| -> ResourcePlan {
         let account = plan.accounts.iter().find(|a| a.account_id == account);
         account.unwrap().outcome.as_ref().unwrap()[0].clone()
