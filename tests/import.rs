@@ -507,3 +507,41 @@ Resources:
         tags.tags()
     );
 }
+
+/// A typo in a per-account overrides file is named, not silently ignored.
+#[test]
+fn parameter_overrides_name_a_parameter_the_template_lacks() {
+    let dir = std::env::temp_dir().join(unique("chatops-overrides"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("t.yaml");
+    std::fs::write(
+        &template,
+        "Parameters:\n  ServiceToken: {Type: String}\nResources:\n  H: {Type: AWS::CloudFormation::WaitConditionHandle}\n",
+    )
+    .unwrap();
+    let overrides = dir.join("o.json");
+    std::fs::write(
+        &overrides,
+        r#"{"100000000001": [{"ParameterKey": "LogingLevel", "ParameterValue": "INFO"}]}"#,
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_chatops"))
+        .args([
+            "plan",
+            template.to_str().unwrap(),
+            "--accounts",
+            "100000000001",
+        ])
+        .args(["--parameter-overrides", overrides.to_str().unwrap()])
+        .args(["-p", "ServiceToken=arn:aws:sns:us-east-1:123456789012:t"])
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("account 100000000001 gives a value for LogingLevel"),
+        "{said}"
+    );
+}

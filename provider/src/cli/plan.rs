@@ -321,6 +321,19 @@ impl Plan {
                 Some(path) => read_account_overrides(path)?,
                 None => BTreeMap::new(),
             };
+            let declared = template.section("Parameters");
+            for (account, values) in &overrides {
+                if let Some(stray) = values.keys().find(|k| !declared.contains_key(*k)) {
+                    bail!(
+                        "{}: account {account} gives a value for {stray}, which {} does not declare",
+                        self.parameter_overrides
+                            .as_deref()
+                            .unwrap_or(Path::new(""))
+                            .display(),
+                        template.source
+                    );
+                }
+            }
             for account_id in accounts {
                 let mut parameters = parameters.clone();
                 parameters.extend(overrides.get(&account_id).cloned().unwrap_or_default());
