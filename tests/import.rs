@@ -545,3 +545,101 @@ fn parameter_overrides_name_a_parameter_the_template_lacks() {
         "{said}"
     );
 }
+
+/// Adoption through the Lambda's requests: an admin stack acting in another
+/// account may not adopt there; a stack in the account adopts the
+/// configuration itself (same ARN, now tagged as its own); removing Adopt
+/// afterwards changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_stack_in_the_account_adopts_and_dropping_adopt_changes_nothing() {
+    const TYPE: &str = "Custom::ChatbotSlackChannel";
+    let target = cloud().members()[3].clone();
+    let management = cloud().seed["management_account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let name = unique("console");
+    let channel = unique_channel();
+    let role = cloud().account(&target)["chatbot_role_arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let arn = cloud()
+        .chatbot(&target)
+        .await
+        .create_slack_channel_configuration()
+        .configuration_name(&name)
+        .slack_team_id(cloud().seed["slack_team_id"].as_str().unwrap())
+        .slack_channel_id(&channel)
+        .iam_role_arn(&role)
+        .logging_level("INFO")
+        .send()
+        .await
+        .expect("CreateSlackChannelConfiguration in the console")
+        .channel_configuration()
+        .unwrap()
+        .chat_configuration_arn()
+        .to_owned();
+    let mut props = json!({
+        "ConfigurationName": name,
+        "SlackWorkspaceId": cloud().seed["slack_team_id"],
+        "SlackChannelId": channel,
+        "IamRoleArn": role,
+        "LoggingLevel": "ERROR",
+        "AccountId": target,
+        "Adopt": "true",
+    });
+
+    let mut admin = provider_lambda(&[("CHATOPS_ADMIN_ACCOUNTS", &management)]);
+    let admin_stack = Stack::new(&management, TYPE);
+    let reason = assert_failed(&send(&mut admin, admin_stack.create("Grab", &props), direct).await);
+    assert!(
+        reason.contains(&format!("only a stack in account {target} may adopt"))
+            && reason.contains("Adopt"),
+        "{reason}"
+    );
+    let untouched = slack_configuration(&target, &arn)
+        .await
+        .expect("still there");
+    assert_eq!(untouched.logging_level(), Some("INFO"));
+
+    let mut lambda = provider_lambda(&[]);
+    let stack = Stack::new(&target, TYPE);
+    let adopted = assert_success(&send(&mut lambda, stack.create("Alerts", &props), direct).await);
+    assert_eq!(adopted, arn, "the configuration itself, not a new one");
+    let live = slack_configuration(&target, &arn).await.expect("adopted");
+    assert_eq!(
+        live.logging_level(),
+        Some("ERROR"),
+        "the template's settings"
+    );
+    let tags = cloud()
+        .chatbot(&target)
+        .await
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tags()
+            .iter()
+            .any(|t| t.tag_key() == "chatops:stack-id" && t.tag_value() == stack.stack_id),
+        "{:?}",
+        tags.tags()
+    );
+
+    let old = props.clone();
+    props.as_object_mut().unwrap().remove("Adopt");
+    let same = assert_success(
+        &send(
+            &mut lambda,
+            stack.update("Alerts", &arn, &props, &old),
+            direct,
+        )
+        .await,
+    );
+    assert_eq!(same, arn);
+    assert_success(&send(&mut lambda, stack.delete("Alerts", &arn, &props), direct).await);
+    assert!(slack_configuration(&target, &arn).await.is_none());
+}
