@@ -270,7 +270,10 @@ async fn retried_create_adopts_and_a_foreign_name_conflicts() {
         .await,
     );
     assert!(
-        reason.contains("already exists") && reason.contains("choose another ConfigurationName"),
+        reason.contains("already exists")
+            && reason.contains("choose another ConfigurationName")
+            && reason.contains("Adopt: true")
+            && reason.contains("chatops import"),
         "{reason}"
     );
     let mut same_channel = props.clone();

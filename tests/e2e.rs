@@ -10,6 +10,7 @@ mod chatbot_slack_channel;
 mod chatbot_teams_channel;
 mod contract;
 mod faults;
+mod import;
 mod organization;
 mod plan;
 mod provenance;

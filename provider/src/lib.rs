@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod endpoints;
 pub mod error;
+pub mod import;
 pub mod logging;
 pub mod ownership;
 pub mod plan;

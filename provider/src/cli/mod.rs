@@ -10,6 +10,7 @@ use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
 
 mod diff;
+mod import;
 mod invoke;
 mod plan;
 mod schema;
@@ -34,6 +35,7 @@ enum Command {
     Schema(schema::Schema),
     Plan(plan::Plan),
     Diff(diff::Diff),
+    Import(import::Import),
     Validate(validate::Validate),
 }
 
@@ -45,6 +47,7 @@ pub async fn main() -> ExitCode {
         Command::Schema(args) => args.execute(),
         Command::Plan(args) => args.execute().await,
         Command::Diff(args) => args.execute(),
+        Command::Import(args) => args.execute().await,
         Command::Validate(args) => args.execute(),
     };
     match result {

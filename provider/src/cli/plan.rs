@@ -52,6 +52,10 @@ pub struct Plan {
         requires = "deployed"
     )]
     deployed_parameter: Vec<String>,
+    /// Per-account parameter values, as `chatops import` writes them: a JSON object of account
+    /// id to parameters (either --parameters form); an account's values win over --parameter.
+    #[arg(long, value_name = "FILE", conflicts_with = "stack_set")]
+    parameter_overrides: Option<PathBuf>,
     /// The stacks' region (default: AWS_REGION). StackSet instances have their own.
     #[arg(long)]
     region: Option<String>,
@@ -131,13 +135,38 @@ impl ParameterArgs {
 }
 
 fn read_parameter_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    parameter_values(&read_json(path)?, path)
+}
+
+fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read parameters file {}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+/// `{"ACCOUNT": parameters}` from `path`, each account's in either form of `--parameters`.
+fn read_account_overrides(
+    path: &Path,
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let serde_json::Value::Object(accounts) = read_json(path)? else {
+        bail!(
+            "{}: parameter overrides are {{\"ACCOUNT\": [{{\"ParameterKey\": ..., \"ParameterValue\": ...}}]}}",
+            path.display()
+        );
+    };
+    accounts
+        .iter()
+        .map(|(account, values)| Ok((account.clone(), parameter_values(values, path)?)))
+        .collect()
+}
+
+fn parameter_values(
+    value: &serde_json::Value,
+    path: &Path,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let text_of = |v: &serde_json::Value| crate::template::parameters::scalar_text(v);
     let mut values = BTreeMap::new();
-    match &value {
+    match value {
         serde_json::Value::Object(map) => {
             for (key, v) in map {
                 let v = text_of(v).with_context(|| {
@@ -285,13 +314,32 @@ impl Plan {
                     listed
                 }
             };
+            let overrides = match &self.parameter_overrides {
+                Some(path) => read_account_overrides(path)?,
+                None => BTreeMap::new(),
+            };
+            let declared = template.section("Parameters");
+            for (account, values) in &overrides {
+                if let Some(stray) = values.keys().find(|k| !declared.contains_key(*k)) {
+                    bail!(
+                        "{}: account {account} gives a value for {stray}, which {} does not declare",
+                        self.parameter_overrides
+                            .as_deref()
+                            .unwrap_or(Path::new(""))
+                            .display(),
+                        template.source
+                    );
+                }
+            }
             for account_id in account_ids {
+                let mut parameters = parameters.clone();
+                parameters.extend(overrides.get(&account_id).cloned().unwrap_or_default());
                 targets_list.push(StackTarget {
                     account_id,
                     region: region.clone(),
                     stack_name: self.stack_name.clone(),
                     stack_id: None,
-                    parameters: parameters.clone(),
+                    parameters,
                     deployed_parameters: deployed_parameters.clone(),
                 });
             }

@@ -22,7 +22,7 @@
 //!           "type": "Custom::ChatbotSlackChannel",
 //!           "natural_key": "alerts-100000000001",   // or null
 //!           "physical_id": "arn:aws:chatbot::...", // or null
-//!           "action": "update",          // create | update | replace | delete | no-change
+//!           "action": "update",          // create | adopt | update | replace | delete | no-change
 //!           "replacement_reasons": [],   // create-only properties forcing a replace
 //!           "changes": [
 //!             {
@@ -44,7 +44,7 @@
 //!     }
 //!   ],
 //!   "summary": {
-//!     "create": 0, "update": 1, "replace": 0, "delete": 0, "no_change": 2,
+//!     "create": 0, "adopt": 0, "update": 1, "replace": 0, "delete": 0, "no_change": 2,
 //!     "drifted": 0, "problems": 0,
 //!     "accounts": 1, "accounts_failed": 0, "accounts_changed": 1,
 //!     "has_changes": true, "has_errors": false
@@ -142,6 +142,7 @@ fn shown(value: &Shown) -> (Value, &'static str) {
 fn summary(summary: &Summary) -> Value {
     json!({
         "create": summary.create,
+        "adopt": summary.adopt,
         "update": summary.update,
         "replace": summary.replace,
         "delete": summary.delete,

@@ -53,6 +53,10 @@ pub struct AccountPlan {
 pub enum Action {
     /// Made anew.
     Create,
+    /// Taken over: it exists, no stack owns it, and the template says `Adopt:
+    /// true`; the deploy applies the changes shown (and, for AWS Chatbot, its
+    /// ownership tags).
+    Adopt,
     /// Updated where it is.
     Update,
     /// A new resource replaces the old one, because of `reasons` (create-only properties).
@@ -71,6 +75,7 @@ impl Action {
     pub fn name(&self) -> &'static str {
         match self {
             Action::Create => "create",
+            Action::Adopt => "adopt",
             Action::Update => "update",
             Action::Replace { .. } => "replace",
             Action::Delete => "delete",
@@ -146,6 +151,8 @@ pub struct ResourcePlan {
 pub struct Summary {
     /// Resources created.
     pub create: usize,
+    /// Resources adopted.
+    pub adopt: usize,
     /// Resources updated in place.
     pub update: usize,
     /// Resources replaced.
@@ -173,6 +180,7 @@ impl Summary {
         for resource in resources {
             match resource.action {
                 Action::Create => summary.create += 1,
+                Action::Adopt => summary.adopt += 1,
                 Action::Update => summary.update += 1,
                 Action::Replace { .. } => summary.replace += 1,
                 Action::Delete => summary.delete += 1,
@@ -215,6 +223,7 @@ impl Summary {
     fn add(self, other: &Summary) -> Summary {
         Summary {
             create: self.create + other.create,
+            adopt: self.adopt + other.adopt,
             update: self.update + other.update,
             replace: self.replace + other.replace,
             delete: self.delete + other.delete,
@@ -229,7 +238,7 @@ impl Summary {
 
     /// True when something would change or has drifted.
     pub fn has_changes(&self) -> bool {
-        self.create + self.update + self.replace + self.delete + self.drifted > 0
+        self.create + self.adopt + self.update + self.replace + self.delete + self.drifted > 0
     }
 
     /// True when an account failed or a resource's deploy will fail.

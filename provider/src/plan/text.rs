@@ -1,5 +1,5 @@
 //! The plan as people read it, in the style known from Terraform: `+`
-//! create, `~` update in place, `-/+` replace, `-` delete, `!` drift, with a
+//! create, `<=` adopt, `~` update in place, `-/+` replace, `-` delete, `!` drift, with a
 //! unified diff of each changed property; colours only when asked (a
 //! terminal without NO_COLOR).
 
@@ -136,8 +136,15 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
 }
 
 fn counts(summary: &Summary) -> String {
+    // Adoptions are counted only when there are some, so that plans without
+    // them read as they always did.
+    let adopt = if summary.adopt > 0 {
+        format!("{} to adopt, ", summary.adopt)
+    } else {
+        String::new()
+    };
     format!(
-        "{} to create, {} to update in place, {} to replace, {} to delete; {} drifted; {} unchanged",
+        "{} to create, {adopt}{} to update in place, {} to replace, {} to delete; {} drifted; {} unchanged",
         summary.create,
         summary.update,
         summary.replace,
@@ -162,6 +169,11 @@ fn label(resource: &ResourcePlan) -> String {
 fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan) {
     let (symbol, style, verb) = match &resource.action {
         Action::Create => ("  +", Style::Create, "will be created".to_owned()),
+        Action::Adopt => (
+            " <=",
+            Style::Update,
+            "exists and belongs to no stack: will be adopted, with these changes".to_owned(),
+        ),
         Action::Update => ("  ~", Style::Update, "will be updated in place".to_owned()),
         Action::Replace { reasons } => (
             "-/+",

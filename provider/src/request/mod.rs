@@ -4,6 +4,7 @@
 //! has CloudFormation confirm each request; [`lifecycle`] carries it out for
 //! one resource type; [`response`] and [`response_url`] send the answer.
 
+pub mod adoption;
 pub mod event;
 pub mod handler;
 pub mod lambda;
