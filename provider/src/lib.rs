@@ -15,6 +15,7 @@ pub mod change;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod doctor;
 pub mod endpoints;
 pub mod error;
 pub mod event;

@@ -10,6 +10,7 @@ use crate::accounts::Provider;
 use crate::config::ProviderConfig;
 
 mod diff;
+mod doctor;
 mod invoke;
 mod plan;
 mod schema;
@@ -35,6 +36,7 @@ enum Command {
     Plan(plan::Plan),
     Diff(diff::Diff),
     Validate(validate::Validate),
+    Doctor(doctor::Doctor),
 }
 
 /// Parses the command line and runs the command.
@@ -46,6 +48,7 @@ pub async fn main() -> ExitCode {
         Command::Plan(args) => args.execute().await,
         Command::Diff(args) => args.execute(),
         Command::Validate(args) => args.execute(),
+        Command::Doctor(args) => args.execute().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),
