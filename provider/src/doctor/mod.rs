@@ -304,6 +304,14 @@ impl Doctor<'_> {
             supportapp::check(&supportapp_ctx, management, needs.as_ref(), &mut checks).await?;
             if let Some(needs) = &needs {
                 channels::check(&chatbot_ctx, execution.as_ref(), needs, &mut checks).await?;
+                // Roles and topics the template makes itself exist only once it deploys.
+                checks.extend(needs.unknown.iter().map(|property| {
+                    Check::note(
+                        "template",
+                        property.clone(),
+                        "known only after deploy (made by the template): not checked",
+                    )
+                }));
             }
             Ok::<(), Error>(())
         }
