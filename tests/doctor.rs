@@ -377,3 +377,114 @@ async fn a_workspace_the_management_account_has_not_shared_is_its_step() {
         "{checks:#}"
     );
 }
+
+/// Slack and Teams channels, no topics: what Chatbot's console steps and an
+/// organization's Chatbot policy decide.
+const CHAT_CLIENTS: &str = r#"
+Resources:
+  Alerts:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops-provider
+      ConfigurationName: alerts
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: C0ALERTS1
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-chatbot-channel"
+  TeamsAlerts:
+    Type: Custom::ChatbotTeamsChannel
+    Properties:
+      ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops-provider
+      ConfigurationName: teams-alerts
+      TeamId: 3f2504e0-4f89-41d3-9a0c-0305e82c3301
+      TeamsTenantId: 9c6b0c3e-7f5a-4b8e-9d1f-2a3b4c5d6e7f
+      TeamsChannelId: "19%3aalerts%40thread.tacv2"
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-chatbot-channel"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_clients_not_configured_or_denied_by_policy_are_found() {
+    let cloud = LocalCloud::start(None);
+    let m = cloud.members();
+    let management = cloud.seed["management_account"]
+        .as_str()
+        .expect("management")
+        .to_owned();
+    let team = cloud.seed["teams_team_id"]
+        .as_str()
+        .expect("team")
+        .to_owned();
+    let tenant = cloud.seed["teams_tenant_id"]
+        .as_str()
+        .expect("tenant")
+        .to_owned();
+    let reason = "denied by the organization's Chatbot policy";
+    // m[0]: the Slack workspace is authorized, but the organization's policy denies it.
+    cloud
+        .control(
+            "slack-authorize",
+            &serde_json::json!({"service": "chatbot", "account": m[0], "team_id": TEAM, "disabled_reason": reason}),
+        )
+        .await;
+    // m[1]: the Teams team was never configured (its configuration deleted).
+    cloud
+        .chatbot(&m[1])
+        .await
+        .delete_microsoft_teams_configured_team()
+        .team_id(&team)
+        .send()
+        .await
+        .expect("deleting the Teams team");
+    // m[2]: the Teams team is configured, and denied by policy.
+    cloud
+        .control(
+            "teams-configure",
+            &serde_json::json!({"account": m[2], "team_id": team, "tenant_id": tenant, "disabled_reason": reason}),
+        )
+        .await;
+
+    let dir = std::env::temp_dir().join(unique("chatops-doctor"));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let template = dir.join("chat-clients.yaml");
+    std::fs::write(&template, CHAT_CLIENTS).expect("writing the template");
+    let accounts = format!("{},{},{},{}", m[0], m[1], m[2], m[3]);
+    let output = doctor(
+        &cloud,
+        &[
+            template.to_str().expect("a path"),
+            "--accounts",
+            &accounts,
+            "--json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", described(&output));
+    let report = report(&output);
+
+    let (subject, step) = only_blocked(&report, &m[0], "chatbot");
+    assert_eq!(subject, "Slack workspace T0CHATOPS1");
+    assert_eq!(step["who"], "management_account_admin");
+    assert_eq!(step["account_id"], management.as_str());
+    assert!(
+        step["title"].as_str().unwrap_or_default().contains(reason),
+        "{step:#}"
+    );
+
+    let (subject, step) = only_blocked(&report, &m[1], "chatbot");
+    assert_eq!(subject, format!("Teams team {team}"));
+    assert_eq!(step["who"], "member_account_admin");
+    assert_eq!(step["account_id"], m[1].as_str());
+    assert_eq!(
+        step["console_url"],
+        "https://console.aws.amazon.com/chatbot/"
+    );
+    assert!(
+        step["instructions"][1]
+            .as_str()
+            .unwrap_or_default()
+            .contains("choose Microsoft Teams"),
+        "{step:#}"
+    );
+
+    let (_, step) = only_blocked(&report, &m[2], "chatbot");
+    assert_eq!(step["who"], "management_account_admin");
+    assert_eq!(account(&report, &m[3])["status"], "ready", "{report:#}");
+}
