@@ -364,6 +364,52 @@ async fn a_workspace_the_management_account_has_not_shared_is_its_step() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", described(&output));
 
+    // An account whose plan role is gone cannot be checked: the platform team's step.
+    let other = cloud.members()[1].clone();
+    let iam = aws_sdk_iam::Client::new(&cloud.sdk_config_for(&other).await);
+    let plan_role = cloud.seed["plan_role_name"].as_str().expect("plan role");
+    for name in iam
+        .list_role_policies()
+        .role_name(plan_role)
+        .send()
+        .await
+        .expect("listing inline policies")
+        .policy_names()
+    {
+        iam.delete_role_policy()
+            .role_name(plan_role)
+            .policy_name(name)
+            .send()
+            .await
+            .expect("deleting an inline policy");
+    }
+    iam.delete_role()
+        .role_name(plan_role)
+        .send()
+        .await
+        .expect("deleting the plan role");
+    let gone = report(&doctor(
+        &cloud,
+        &["doctor-stack.yaml", "--accounts", &other, "--json"],
+    ));
+    let (subject, step) = only_blocked(&gone, &other, "roles");
+    assert_eq!(subject, format!("plan role {plan_role}"));
+    assert_eq!(step["who"], "platform_team");
+    assert_eq!(
+        account(&gone, &other)["checks"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // An account outside the organization is an error: the provider never acts there.
+    let outsider = cloud.seed["outside_account"].as_str().expect("outsider");
+    let output = doctor(&cloud, &["--accounts", outsider, "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", described(&output));
+    let error = account(&report(&output), outsider)["error"].clone();
+    assert!(
+        error.as_str().unwrap_or_default().contains("not a member"),
+        "{error}"
+    );
+
     // Without a template: what the account has, nothing blocked.
     let output = doctor(&cloud, &["--accounts", &member, "--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", described(&output));

@@ -29,10 +29,12 @@ pub fn render(report: &Report) -> String {
             "\n## Account `{}`: {}\n",
             account.account_id, account.status
         );
-        let _ = writeln!(
-            out,
-            "| status | area | subject | detail |\n|---|---|---|---|"
-        );
+        if !account.checks.is_empty() {
+            let _ = writeln!(
+                out,
+                "| status | area | subject | detail |\n|---|---|---|---|"
+            );
+        }
         for check in &account.checks {
             let _ = writeln!(
                 out,

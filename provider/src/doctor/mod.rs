@@ -288,6 +288,11 @@ impl Doctor<'_> {
             Ok(needs) => needs,
             Err(e) => return (checks, Some(e)),
         };
+        // An account outside the organization is an error, not a step: the
+        // provider never acts there.
+        if let Err(e) = self.provider.check_membership(account_id).await {
+            return (checks, Some(e));
+        }
         let contexts = match self.contexts(account_id).await {
             Ok(contexts) => contexts,
             Err(Error::AccessDenied(why)) => {
@@ -338,5 +343,66 @@ impl Doctor<'_> {
             .account_context(&target(Service::SupportApp)?, SESSION)
             .await?;
         Ok((chatbot, supportapp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(who: Who, account_id: &str) -> Step {
+        Step {
+            who,
+            account_id: account_id.to_owned(),
+            title: "do it".to_owned(),
+            console_url: None,
+            instructions: Vec::new(),
+            fix: None,
+            source: None,
+        }
+    }
+
+    fn report(accounts: Vec<AccountReport>) -> Report {
+        Report {
+            template: None,
+            management_account_id: "123456789012".to_owned(),
+            accounts,
+        }
+    }
+
+    #[test]
+    fn the_exit_code_says_ready_blocked_or_error() {
+        let ready =
+            AccountReport::new("100000000001", vec![Check::ready("roles", "r", "ok")], None);
+        let management_step = step(Who::ManagementAccountAdmin, "123456789012");
+        let blocked = |account: &str| {
+            AccountReport::new(
+                account,
+                vec![Check::blocked(
+                    "support app",
+                    "w",
+                    "no",
+                    management_step.clone(),
+                )],
+                None,
+            )
+        };
+        let error = AccountReport::new("100000000004", Vec::new(), Some("throttled".to_owned()));
+        assert_eq!(report(vec![ready.clone()]).exit_code(), EXIT_READY);
+        let two = report(vec![
+            ready.clone(),
+            blocked("100000000002"),
+            blocked("100000000003"),
+        ]);
+        assert_eq!(two.exit_code(), EXIT_BLOCKED);
+        assert_eq!(
+            two.steps_by_who()[&Who::ManagementAccountAdmin],
+            [&management_step],
+            "the management account's step, found from two accounts, is listed once"
+        );
+        assert_eq!(
+            report(vec![blocked("100000000002"), error]).exit_code(),
+            EXIT_ERROR
+        );
     }
 }

@@ -154,7 +154,7 @@ pub async fn check(
         ctx.account_id(),
         "workspaces",
         workspaces.len(),
-        new_workspaces,
+        needs.map(|_| new_workspaces),
         MAX_WORKSPACES,
         "aws support-app delete-slack-workspace-configuration --team-id TEAM_ID --region us-east-1",
     ));
@@ -162,7 +162,7 @@ pub async fn check(
         ctx.account_id(),
         "channels",
         channels.len(),
-        new_channels,
+        needs.map(|_| new_channels),
         MAX_CHANNELS,
         "aws support-app delete-slack-channel-configuration --team-id TEAM_ID --channel-id CHANNEL_ID --region us-east-1",
     ));
@@ -174,12 +174,16 @@ fn quota(
     account_id: &str,
     what: &str,
     used: usize,
-    adding: usize,
+    adding: Option<usize>,
     max: usize,
     free_one: &str,
 ) -> Check {
     let subject = format!("quota: {what}");
-    let detail = format!("{used} of {max} used, the template adds {adding}");
+    let detail = match adding {
+        Some(adding) => format!("{used} of {max} used, the template adds {adding}"),
+        None => format!("{used} of {max} used"),
+    };
+    let adding = adding.unwrap_or(0);
     if used + adding <= max {
         return Check::ready(AREA, subject, detail);
     }
@@ -212,10 +216,10 @@ mod tests {
     #[test]
     fn a_quota_blocks_only_when_the_template_would_pass_it() {
         assert_eq!(
-            quota("100000000001", "channels", 19, 1, 20, "x").status,
+            quota("100000000001", "channels", 19, Some(1), 20, "x").status,
             Status::Ready
         );
-        let full = quota("100000000001", "channels", 20, 1, 20, "x");
+        let full = quota("100000000001", "channels", 20, Some(1), 20, "x");
         assert_eq!(full.status, Status::Blocked);
         assert_eq!(full.detail, "20 of 20 used, the template adds 1");
         assert!(

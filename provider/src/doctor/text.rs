@@ -60,6 +60,12 @@ pub fn summary(report: &Report) -> String {
 
 fn account_table(out: &mut String, account: &AccountReport) {
     let _ = writeln!(out, "Account {}: {}", account.account_id, account.status);
+    if account.checks.is_empty() {
+        if let Some(error) = &account.error {
+            let _ = writeln!(out, "  error: {error}");
+        }
+        return;
+    }
     let rows: Vec<[&str; 4]> = account
         .checks
         .iter()
