@@ -364,6 +364,31 @@ async fn a_workspace_the_management_account_has_not_shared_is_its_step() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", described(&output));
 
+    // The execution role must trust the provider's role, when it is named.
+    let provider_role = cloud.seed["provider_role_arn"]
+        .as_str()
+        .expect("provider role");
+    let named = |arn: &str| {
+        doctor(
+            &cloud,
+            &[
+                "doctor-stack.yaml",
+                "--accounts",
+                &member,
+                "--json",
+                "--provider-role-arn",
+                arn,
+            ],
+        )
+    };
+    assert_eq!(named(provider_role).status.code(), Some(0));
+    let moved = report(&named(
+        "arn:aws:iam::123456789012:role/chatops-provider-eu-west-1",
+    ));
+    let (subject, step) = only_blocked(&moved, &member, "roles");
+    assert_eq!(subject, "execution role ChatOpsExecutionRole");
+    assert_eq!(step["who"], "platform_team");
+
     // An account whose plan role is gone cannot be checked: the platform team's step.
     let other = cloud.members()[1].clone();
     let iam = aws_sdk_iam::Client::new(&cloud.sdk_config_for(&other).await);

@@ -57,6 +57,10 @@ pub struct Doctor {
         default_value = "ChatOpsExecutionRole"
     )]
     execution_role_name: String,
+    /// The provider's role (output ProviderRoleArn of provider.yaml): each execution role
+    /// must trust it. Without it, a trust of any role with an ExternalId passes.
+    #[arg(long, value_name = "ARN")]
+    provider_role_arn: Option<String>,
     /// How many accounts are checked at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
@@ -117,6 +121,7 @@ impl Doctor {
             provider: &provider,
             plan_role_name: self.role_name.clone(),
             execution_role_name: self.execution_role_name.clone(),
+            provider_role_arn: self.provider_role_arn.clone(),
             region: region.clone(),
             needs: needs_of.as_ref().map(|f| f as checks::NeedsOf<'_>),
             concurrency: usize::from(self.concurrency),

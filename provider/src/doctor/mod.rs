@@ -243,6 +243,9 @@ pub struct Doctor<'a> {
     pub plan_role_name: String,
     /// The execution role's name (member-role.yaml's RoleName).
     pub execution_role_name: String,
+    /// The provider's role (provider.yaml's output ProviderRoleArn), which the
+    /// execution role must trust; `None`: any role with an ExternalId passes.
+    pub provider_role_arn: Option<String>,
     /// The region of the stacks (`AWS::Region`).
     pub region: String,
     /// What the template needs, per account; `None`: no template given.

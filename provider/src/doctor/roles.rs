@@ -122,29 +122,43 @@ pub async fn check_execution_role(
         .and_then(policy_document)
         .unwrap_or(Value::Null);
     let principals = trusted_with_external_id(&trust);
-    if principals.is_empty() {
-        checks.push(Check::blocked(
+    match trust_problem(&principals, doctor.provider_role_arn.as_deref()) {
+        Some(problem) => checks.push(Check::blocked(
             AREA,
             subject,
-            "trusts no role with an sts:ExternalId condition: the provider cannot assume it",
+            problem,
             fix_step(format!(
                 "Make the execution role {name} in account {} trust the provider's role with the ExternalId",
                 ctx.account_id()
             )),
-        ));
-    } else {
-        checks.push(Check::ready(
+        )),
+        None => checks.push(Check::ready(
             AREA,
             subject,
-            format!(
-                "present; trusts {} with an ExternalId",
-                principals.join(", ")
-            ),
-        ));
+            format!("present; trusts {} with an ExternalId", principals.join(", ")),
+        )),
     }
     Ok(Some(ExecutionRole {
         pass_role_resources: pass_role_resources(ctx, name).await?,
     }))
+}
+
+/// Why the provider cannot assume a role that trusts `principals` (with an
+/// ExternalId), when it is the role `provider_role_arn` (if known).
+fn trust_problem(principals: &[String], provider_role_arn: Option<&str>) -> Option<String> {
+    if principals.is_empty() {
+        return Some(
+            "trusts no role with an sts:ExternalId condition: the provider cannot assume it"
+                .to_owned(),
+        );
+    }
+    let provider = provider_role_arn?;
+    (!principals.iter().any(|p| p == provider)).then(|| {
+        format!(
+            "trusts {} with an ExternalId, not the provider's role {provider}: the provider cannot assume it",
+            principals.join(", ")
+        )
+    })
 }
 
 /// The AWS principals an Allow of sts:AssumeRole trusts under an sts:ExternalId condition.
@@ -245,6 +259,20 @@ mod tests {
         assert!(!role.can_pass("arn:aws:iam::100000000001:role/ChatOps-upper"));
         assert!(!role.can_pass("arn:aws:iam::100000000002:role/chatops-other-account"));
         assert!(!role.can_pass("arn:aws:iam::100000000001:role/admin"));
+    }
+
+    #[test]
+    fn a_trust_of_another_role_than_the_providers_is_a_problem() {
+        let trusted = ["arn:aws:iam::123456789012:role/chatops-provider-us-east-1".to_owned()];
+        assert_eq!(trust_problem(&trusted, None), None);
+        assert_eq!(trust_problem(&trusted, Some(&trusted[0])), None);
+        let moved = trust_problem(
+            &trusted,
+            Some("arn:aws:iam::123456789012:role/chatops-provider-eu-west-1"),
+        )
+        .expect("a problem");
+        assert!(moved.contains("not the provider's role"), "{moved}");
+        assert!(trust_problem(&[], None).is_some());
     }
 
     #[test]
