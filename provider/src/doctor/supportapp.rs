@@ -8,8 +8,9 @@
 //! the management account authorizes a workspace in the Support Center (a
 //! console step) and registers it for the organization; only then can a
 //! member account register it, by API. Quotas: "You can add up to 5 Slack
-//! workspaces for your account" and "up to 20 Slack channels" (API model,
-//! CreateSlackChannelConfiguration).
+//! workspaces for your account" and "up to 20 Slack channels for your
+//! account" (Support App API Reference, CreateSlackChannelConfiguration:
+//! `QUOTAS`).
 
 use std::collections::BTreeSet;
 
@@ -20,6 +21,9 @@ use crate::error::Result;
 use crate::resources::supportapp::{MAX_CHANNELS, MAX_WORKSPACES, list_channels, list_workspaces};
 
 const AREA: &str = "support app";
+
+/// Where AWS documents the per-account quotas.
+const QUOTAS: &str = "https://docs.aws.amazon.com/supportapp/latest/APIReference/API_CreateSlackChannelConfiguration.html";
 
 /// A workspace of the management account: (team id, registered for the organization).
 type ManagementWorkspace = (String, bool);
@@ -203,7 +207,7 @@ fn quota(
             fix: Some(format!(
                 "delete {what} this account no longer needs (Slack configuration in the Support Center, or {free_one}), or configure fewer in the template"
             )),
-            source: None,
+            source: Some(QUOTAS.to_owned()),
         },
     )
 }
