@@ -1,7 +1,7 @@
 //! `chatops doctor`: before the first deploy, whether a template can deploy
 //! in each account, and the steps left to do, grouped by who must do them.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -145,11 +145,17 @@ impl Doctor {
         } else {
             self.format.as_str()
         };
-        match format {
-            "json" => println!("{}", serde_json::to_string_pretty(&json::render(&report))?),
-            "markdown" => print!("{}", markdown::render(&report)),
-            _ => print!("{}", text::render(&report)),
-        }
+        let rendered = match format {
+            "json" => serde_json::to_string_pretty(&json::render(&report))? + "\n",
+            "markdown" => markdown::render(&report),
+            _ => text::render(&report),
+        };
+        // A closed pipe (`| head`) is an error to report, not a panic.
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(rendered.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("cannot write the report to standard output")?;
         Ok(report.exit_code())
     }
 }
