@@ -9,6 +9,7 @@ mod chatbot_chime_webhook;
 mod chatbot_slack_channel;
 mod chatbot_teams_channel;
 mod contract;
+mod doctor;
 mod faults;
 mod import;
 mod organization;

@@ -262,6 +262,41 @@ Resources:
 """
 
 
+# What `chatops doctor` reads through the plan role: the workspaces and teams, the execution role,
+# an administrator channel role capped by a guardrail (its policies, the guardrail's versions), and
+# the topic whose Chatbot subscription the lifecycle's Slack channel made.
+DOCTOR_TEMPLATE = """
+Resources:
+  Alerts:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops-provider
+      ConfigurationName: doctor-alerts
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: CDOCTOR1
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-admin-channel"
+      SnsTopicArns: [!Sub "arn:${AWS::Partition}:sns:us-east-1:${AWS::AccountId}:chatops-alerts"]
+      GuardrailPolicies: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+"""
+
+
+def doctor_step(provider: Provider, life: "Lifecycle") -> Callable[[], dict[str, Any]]:
+    """`chatops doctor` on the lifecycle's account; exit 2 (something blocks a deploy) is a finding, 1 a failure."""
+    def run() -> dict[str, Any]:
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(DOCTOR_TEMPLATE)
+        try:
+            out = subprocess.run([BINARY, "doctor", f.name, "--accounts", life.account, "--json"], env=provider.env, capture_output=True,
+                                 text=True, timeout=120)
+        finally:
+            os.unlink(f.name)
+        if out.returncode not in (0, 2):
+            return {"Status": "FAILED", "Reason": out.stderr + out.stdout}
+        return {"Status": "SUCCESS"}
+
+    return run
+
+
 def plan_steps(lc: Cloud, provider: Provider, template: str, stack_set: str, life: "Lifecycle") -> list[Callable[[], dict[str, Any]]]:
     """`chatops plan` on one account, the organization, an OU, and a StackSet; a failure reads as a FAILED response."""
     root = lc.client("organizations").list_roots()["Roots"][0]["Id"]
@@ -366,11 +401,12 @@ def test_each_permission_of_the_provider_role_is_needed(private: Cloud, sid: str
 
 
 def planned(lc: Cloud, plan_inputs: tuple[str, str], account: str) -> tuple[Lifecycle, list[Callable[[], dict[str, Any]]]]:
-    """A Slack channel made by the provider, then the reviewer's plans that read it."""
+    """A Slack channel made by the provider, then the reviewer's plans that read it, and `chatops doctor`."""
     life = Lifecycle(lc, Provider(lc), account)
     create = life.steps()[:1]
     assert first_failure(create) is None
-    return life, plan_steps(lc, Provider(lc, planner=True), *plan_inputs, life)
+    reviewer = Provider(lc, planner=True)
+    return life, plan_steps(lc, reviewer, *plan_inputs, life) + [doctor_step(reviewer, life)]
 
 
 @pytest.mark.parametrize("sid,action", PLANNER_ACTIONS, ids=[a for _, a in PLANNER_ACTIONS])
@@ -400,7 +436,8 @@ def test_each_permission_of_the_plan_role_is_needed(private: Cloud, plan_inputs:
     account = private.members[1]
     life, steps = planned(private, plan_inputs, account)
     iam = private.client("iam", account)
-    check_needed(private, iam, private.info["plan_role_name"], "chatops-plan", sid, action, steps[:1], life.clean_up)
+    # A plan of the account, then `chatops doctor` on it.
+    check_needed(private, iam, private.info["plan_role_name"], "chatops-plan", sid, action, steps[:1] + steps[-1:], life.clean_up)
 
 
 def test_the_lifecycle_and_plans_succeed_with_every_permission(private: Cloud, plan_inputs: tuple[str, str]) -> None:

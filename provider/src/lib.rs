@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod change;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod endpoints;
 pub mod error;
 pub mod import;

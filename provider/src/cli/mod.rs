@@ -10,6 +10,7 @@ use crate::accounts::Accounts;
 use crate::config::ProviderConfig;
 
 mod diff;
+mod doctor;
 mod import;
 mod invoke;
 mod plan;
@@ -37,6 +38,7 @@ enum Command {
     Diff(diff::Diff),
     Import(import::Import),
     Validate(validate::Validate),
+    Doctor(doctor::Doctor),
 }
 
 /// Parses the command line and runs the command.
@@ -49,6 +51,7 @@ pub async fn main() -> ExitCode {
         Command::Diff(args) => args.execute(),
         Command::Import(args) => args.execute().await,
         Command::Validate(args) => args.execute(),
+        Command::Doctor(args) => args.execute().await,
     };
     match result {
         Ok(code) => ExitCode::from(code),
