@@ -11,7 +11,8 @@ use aws_sdk_cloudformation::types::CallAs;
 use futures::FutureExt;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
-use crate::accounts::StackArn;
+use crate::accounts::{StackArn, Target};
+use crate::plan::change_set::ChangeSetLocation;
 use crate::plan::compare::Ownership;
 use crate::plan::live::AccountsLive;
 use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
@@ -23,6 +24,7 @@ use crate::template::Template;
 #[derive(Debug, clap::Args)]
 pub struct Plan {
     /// The template (JSON or YAML). With --stack-set, defaults to the StackSet's current template.
+    #[arg(conflicts_with = "change_set")]
     template: Option<PathBuf>,
     #[command(flatten)]
     targets: TargetArgs,
@@ -43,7 +45,7 @@ pub struct Plan {
     /// The template deployed now (JSON or YAML). Actions are then what CloudFormation will do
     /// (deployed → TEMPLATE), and live resources that differ from it show as drift. With
     /// --stack-set, the StackSet's current template is the deployed one.
-    #[arg(long, value_name = "FILE", conflicts_with = "stack_set")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stack_set", "change_set"])]
     deployed: Option<PathBuf>,
     /// A parameter value of the deployed stack, KEY=VALUE (repeatable), where it differs from
     /// --parameter: the deployed template is resolved with --parameter values otherwise.
@@ -83,6 +85,12 @@ struct TargetArgs {
     /// (read through CloudFormation).
     #[arg(long, value_name = "NAME")]
     stack_set: Option<String>,
+    /// Plan what executing this CloudFormation change set would do, against its stack as deployed
+    /// and the live resources: its ARN, or its name with --stack-name (a name or StackId). Its
+    /// template and parameters are read from CloudFormation, in the account and region of its ARN
+    /// (or of the StackId; else the caller's account and --region).
+    #[arg(long, value_name = "NAME|ARN")]
+    change_set: Option<String>,
 }
 
 /// Template parameters, as `chatops plan`, `diff` and `validate` take them.
@@ -230,7 +238,36 @@ impl Plan {
         } else {
             CallAs::SelfValue
         };
-        if let Some(name) = &self.targets.stack_set {
+        let mut change_set = None;
+        if let Some(name) = &self.targets.change_set {
+            let location = ChangeSetLocation::new(name, self.stack_name.as_deref())?;
+            let target = change_set_target(&provider, &location, self.region.as_deref()).await?;
+            let cloudformation = provider
+                .cloudformation_in(&target, "chatops-plan")
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot reach CloudFormation in account {} {}",
+                        target.account_id, target.region
+                    )
+                })?;
+            let read = planning::change_set::read(&cloudformation, &location)
+                .await
+                .with_context(|| format!("cannot read change set {name}"))?;
+            targets_list.push(StackTarget {
+                account_id: target.account_id,
+                region: target.region,
+                stack_name: Some(read.reference.stack_name.clone()),
+                stack_id: Some(read.reference.stack_id.clone()),
+                ownership: Ownership::of_stack(&read.reference.stack_name),
+                parameters: read.parameters,
+                deployed_parameters: read.deployed_parameters,
+            });
+            inputs = Inputs::new(read.template, read.deployed);
+            inputs.unknown_parameters = read.hidden_parameters;
+            stack = Some(read.reference.stack_name.clone());
+            change_set = Some(read.reference);
+        } else if let Some(name) = &self.targets.stack_set {
             let cloudformation = aws_sdk_cloudformation::Client::new(provider.sdk_config());
             let stack_set = targets::describe_stack_set(&cloudformation, name, call_as.clone())
                 .await
@@ -379,9 +416,43 @@ impl Plan {
         if let Some(bar) = &progress {
             bar.finish_and_clear();
         }
-        let plan = run::assemble(&inputs, stack, accounts);
+        let mut plan = run::assemble(&inputs, stack, accounts);
+        plan.change_set = change_set;
         self.output.finish(&plan)
     }
+}
+
+/// The account and region of a change set: those of its ARN (or its stack's
+/// StackId), else the caller's own account and `region`.
+async fn change_set_target(
+    provider: &crate::accounts::Provider,
+    location: &ChangeSetLocation,
+    region: Option<&str>,
+) -> anyhow::Result<Target> {
+    let region = location
+        .region
+        .clone()
+        .or(region.map(str::to_owned))
+        .unwrap_or_else(|| provider.region());
+    let account_id = match &location.account_id {
+        Some(account_id) => account_id.clone(),
+        None => aws_sdk_sts::Client::new(provider.sdk_config())
+            .get_caller_identity()
+            .send()
+            .await
+            .context("cannot tell which account the change set is in (STS GetCallerIdentity); give its ARN")?
+            .account()
+            .context("STS GetCallerIdentity answered no account")?
+            .to_owned(),
+    };
+    Ok(Target {
+        partition: location
+            .partition
+            .clone()
+            .unwrap_or_else(|| crate::template::partition_of(&region).to_owned()),
+        account_id,
+        region,
+    })
 }
 
 /// A progress bar on standard error when it is a terminal.

@@ -965,6 +965,7 @@ mod tests {
             template: "t".into(),
             deployed: None,
             stack: None,
+            change_set: None,
             notes: Vec::new(),
             accounts: vec![super::super::AccountPlan {
                 account_id: "100000000001".into(),

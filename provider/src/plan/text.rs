@@ -65,6 +65,17 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
     if let Some(stack) = &plan.stack {
         let _ = write!(heading, " for stack {stack}");
     }
+    if let Some(change_set) = &plan.change_set {
+        let _ = write!(
+            heading,
+            " (change set {} [{}], execution status {}, of stack {} [{}])",
+            change_set.name,
+            change_set.id,
+            change_set.execution_status,
+            change_set.stack_name,
+            change_set.stack_id
+        );
+    }
     if let Some(deployed) = &plan.deployed {
         let _ = write!(heading, ", compared with the deployed template {deployed}");
     }
