@@ -16,7 +16,7 @@ use crate::plan::change_set::ChangeSetLocation;
 use crate::plan::compare::Ownership;
 use crate::plan::live::AccountsLive;
 use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
-use crate::plan::{self as planning, Plan as PlanResult, Summary, json, targets, text};
+use crate::plan::{self as planning, Plan as PlanResult, Summary, json, markdown, targets, text};
 use crate::template::Template;
 
 /// Show what a template or StackSet would do in each account: create (+), update in place (~),
@@ -181,8 +181,13 @@ fn read_parameter_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> 
 /// How a plan is printed and what the exit code says.
 #[derive(Debug, Clone, clap::Args)]
 pub(super) struct OutputArgs {
-    /// Print the plan as JSON (the shape is documented in docs/plan.md).
-    #[arg(long)]
+    /// How the plan is printed: text (for people), json (the shape is documented in
+    /// docs/plan.md) or markdown (a pull request comment: a summary table, then one
+    /// collapsible section per account, cut to fit a GitHub comment).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "markdown"])]
+    format: String,
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
     /// Exit 0 when nothing changes, 2 when something changes or drifted, 1 on an error.
     #[arg(long)]
@@ -195,8 +200,15 @@ pub(super) struct OutputArgs {
 impl OutputArgs {
     /// Prints `plan` and gives the exit code.
     pub(super) fn finish(&self, plan: &PlanResult) -> anyhow::Result<u8> {
-        if self.json {
+        let format = if self.json {
+            "json"
+        } else {
+            self.format.as_str()
+        };
+        if format == "json" {
             println!("{}", serde_json::to_string_pretty(&json::render(plan))?);
+        } else if format == "markdown" {
+            print!("{}", markdown::render(plan, Default::default()));
         } else {
             let color = !self.no_color
                 && text::color_wanted(

@@ -15,6 +15,7 @@ pub mod change_set;
 pub mod compare;
 pub mod json;
 pub mod live;
+pub mod markdown;
 pub mod run;
 pub mod targets;
 pub mod text;

@@ -278,7 +278,9 @@ fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan)
     }
 }
 
-fn text_of(value: &Shown) -> Option<String> {
+/// How a value is shown: secrets as `(sensitive)`, never their value (also
+/// what the Markdown output shows).
+pub(super) fn text_of(value: &Shown) -> Option<String> {
     match value {
         Shown::Absent => None,
         Shown::Value(v) => Some(serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())),
