@@ -131,28 +131,32 @@ pub fn render(plan: &Plan, options: MarkdownOptions) -> String {
 }
 
 fn heading(plan: &Plan) -> String {
-    let mut out = format!("### chatops plan of {}", code(&plan.template));
-    if let Some(stack) = &plan.stack {
-        let _ = write!(out, " for stack {}", code(stack));
-    }
-    out.push_str("\n\n");
+    let mut out = String::new();
     if let Some(change_set) = &plan.change_set {
         let _ = writeln!(
             out,
-            "What executing change set {} ({}) of stack {} ({}) would do; its execution status is {}.\n",
+            "### chatops plan of change set {}\n\n\
+             What executing change set {} ({}) of stack {} ({}) would do; its execution status is {}.\n",
+            code(&change_set.name),
             code(&change_set.name),
             code(&change_set.id),
             code(&change_set.stack_name),
             code(&change_set.stack_id),
             code(&change_set.execution_status)
         );
-    }
-    if let Some(deployed) = &plan.deployed {
-        let _ = writeln!(
-            out,
-            "Compared with the deployed template {}.\n",
-            code(deployed)
-        );
+    } else {
+        let _ = write!(out, "### chatops plan of {}", code(&plan.template));
+        if let Some(stack) = &plan.stack {
+            let _ = write!(out, " for stack {}", code(stack));
+        }
+        out.push_str("\n\n");
+        if let Some(deployed) = &plan.deployed {
+            let _ = writeln!(
+                out,
+                "Compared with the deployed template {}.\n",
+                code(deployed)
+            );
+        }
     }
     for note in &plan.notes {
         let _ = writeln!(out, "> note: {}", escape(note));
@@ -421,5 +425,37 @@ mod tests {
             "&lt;img src=x&gt; \\*b\\* \\| \\[l\\](u)"
         );
         assert_eq!(group_digits(65_536), "65,536");
+    }
+
+    #[test]
+    fn a_change_set_plan_says_which_change_set_it_explains() {
+        let plan = Plan {
+            template: "change set review-1".into(),
+            deployed: Some("stack app".into()),
+            stack: Some("app".into()),
+            change_set: Some(super::super::change_set::ChangeSetRef {
+                name: "review-1".into(),
+                id: "arn:aws:cloudformation:us-east-1:100000000001:changeSet/review-1/0a".into(),
+                stack_name: "app".into(),
+                stack_id: "arn:aws:cloudformation:us-east-1:100000000001:stack/app/0b".into(),
+                execution_status: "AVAILABLE".into(),
+            }),
+            notes: Vec::new(),
+            accounts: Vec::new(),
+        };
+        let markdown = render(&plan, MarkdownOptions::default());
+        assert!(
+            markdown.starts_with("### chatops plan of change set `review-1`\n"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("(`arn:aws:cloudformation:us-east-1:100000000001:changeSet/review-1/0a`) of stack `app` (`arn:aws:cloudformation:us-east-1:100000000001:stack/app/0b`)"),
+            "{markdown}"
+        );
+        let text = super::super::text::render(&plan, Default::default());
+        assert!(
+            text.starts_with("Plan of change set review-1 [arn:aws:cloudformation:us-east-1:100000000001:changeSet/review-1/0a] of stack app"),
+            "{text}"
+        );
     }
 }

@@ -62,22 +62,23 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
     };
     let mut out = String::new();
     let mut heading = format!("Plan of {}", plan.template);
-    if let Some(stack) = &plan.stack {
-        let _ = write!(heading, " for stack {stack}");
-    }
     if let Some(change_set) = &plan.change_set {
-        let _ = write!(
-            heading,
-            " (change set {} [{}], execution status {}, of stack {} [{}])",
+        heading = format!(
+            "Plan of change set {} [{}] of stack {} [{}] (execution status {}): \
+             its template and parameters against the stack as deployed",
             change_set.name,
             change_set.id,
-            change_set.execution_status,
             change_set.stack_name,
-            change_set.stack_id
+            change_set.stack_id,
+            change_set.execution_status
         );
-    }
-    if let Some(deployed) = &plan.deployed {
-        let _ = write!(heading, ", compared with the deployed template {deployed}");
+    } else {
+        if let Some(stack) = &plan.stack {
+            let _ = write!(heading, " for stack {stack}");
+        }
+        if let Some(deployed) = &plan.deployed {
+            let _ = write!(heading, ", compared with the deployed template {deployed}");
+        }
     }
     let _ = writeln!(out, "{}", painter.paint(Style::Bold, &heading));
     for note in &plan.notes {
