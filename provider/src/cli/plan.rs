@@ -39,7 +39,7 @@ pub struct Plan {
     call_as: String,
     /// The stack's name in each account: the value of AWS::StackName, and which live resources
     /// belong to the stack (their chatops:stack-id tag names it), so that those gone from the
-    /// template show as deleted.
+    /// template show as deleted. With --change-set NAME: the change set's stack (a name or StackId).
     #[arg(long, value_name = "NAME", conflicts_with = "stack_set")]
     stack_name: Option<String>,
     /// The template deployed now (JSON or YAML). Actions are then what CloudFormation will do
@@ -236,6 +236,21 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 impl Plan {
     /// Runs the command.
     pub async fn execute(self) -> anyhow::Result<u8> {
+        // What the command line alone can refuse, before any credentials are looked up.
+        let change_set_location = match &self.targets.change_set {
+            Some(name) => {
+                if !self.parameters.parameter.is_empty()
+                    || self.parameters.parameters_file.is_some()
+                {
+                    bail!(
+                        "--parameter and --parameters do not apply to --change-set: it is planned with \
+                         the change set's own parameters (make another change set to plan other values)"
+                    );
+                }
+                Some(ChangeSetLocation::new(name, self.stack_name.as_deref())?)
+            }
+            None => None,
+        };
         let provider = match &self.role_name {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,
@@ -251,9 +266,8 @@ impl Plan {
             CallAs::SelfValue
         };
         let mut change_set = None;
-        if let Some(name) = &self.targets.change_set {
-            let location = ChangeSetLocation::new(name, self.stack_name.as_deref())?;
-            let target = change_set_target(&provider, &location, self.region.as_deref()).await?;
+        if let (Some(name), Some(location)) = (&self.targets.change_set, &change_set_location) {
+            let target = change_set_target(&provider, location, self.region.as_deref()).await?;
             let cloudformation = provider
                 .cloudformation_in(&target, "chatops-plan")
                 .await
@@ -263,7 +277,7 @@ impl Plan {
                         target.account_id, target.region
                     )
                 })?;
-            let read = planning::change_set::read(&cloudformation, &location)
+            let read = planning::change_set::read(&cloudformation, location)
                 .await
                 .with_context(|| format!("cannot read change set {name}"))?;
             targets_list.push(StackTarget {
