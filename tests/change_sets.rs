@@ -323,3 +323,57 @@ async fn a_change_set_is_planned_property_by_property_with_replacement_and_drift
         .expect("DeleteStack");
     assert_settled_in(&client, &stack_id, "DELETE_COMPLETE").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_set_that_creates_its_stack_plans_every_resource_as_a_create() {
+    let account = cloud().members()[2].clone();
+    let client = cloudformation(&account).await;
+    let token = deployment().await.topic_arn;
+    let name = unique("newstack");
+    let webhook_url = format!(
+        "https://hooks.chime.aws/incomingwebhooks/{}?token=secret{}",
+        unique("room"),
+        unique_channel()
+    );
+    let made = client
+        .create_change_set()
+        .stack_name(&name)
+        .change_set_name("first")
+        .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Create)
+        .template_body(TEMPLATE)
+        .parameters(value("ServiceToken", &token))
+        .parameters(value("Channel", &unique_channel()))
+        .parameters(value("WebhookUrl", &webhook_url))
+        .send()
+        .await
+        .expect("CreateChangeSet");
+    let change_set = made.id().expect("the change set's ARN").to_owned();
+    let stack_id = made.stack_id().expect("the stack's id").to_owned();
+    change_set_made(&client, &change_set).await;
+
+    let planned = chatops_plan(&["--change-set", "first", "--stack-name", &stack_id, "--json"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", described(&planned));
+    let plan: Value = serde_json::from_slice(&planned.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", described(&planned)));
+    assert_eq!(
+        plan["deployed"],
+        Value::Null,
+        "nothing is deployed yet: {plan:#}"
+    );
+    assert_eq!(plan["change_set"]["stack_name"], name.as_str());
+    for logical_id in ["AlertsChannel", "Webhook"] {
+        assert_eq!(resource(&plan, logical_id)["action"], "create", "{plan:#}");
+    }
+    // The NoEcho URL: CloudFormation shows it as ****, the plan as a secret.
+    let url = change(resource(&plan, "Webhook"), "WebhookUrl");
+    assert_eq!(url["after_state"], "sensitive", "{url:#}");
+    assert!(!described(&planned).contains(&webhook_url));
+
+    client
+        .delete_stack()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .expect("DeleteStack");
+    assert_settled_in(&client, &stack_id, "DELETE_COMPLETE").await;
+}
