@@ -4,6 +4,7 @@
 
 mod support;
 
+mod change_sets;
 mod channel_guardrails;
 mod chatbot_chime_webhook;
 mod chatbot_slack_channel;

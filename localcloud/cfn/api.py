@@ -328,8 +328,6 @@ def describe_stack_events(account: str, region: str, req: dict[str, Any]) -> dic
 
 
 def get_template(account: str, region: str, req: dict[str, Any]) -> dict[str, Any]:
-    if req.get("ChangeSetName"):
-        raise modeled_error("ChangeSetNotFoundException", "Change sets are not implemented by the local cloud")
     stack = STORE.get(account, region, req.get("StackName"))
     return {"TemplateBody": stack.template_body, "StagesAvailable": ["Original", "Processed"]}
 

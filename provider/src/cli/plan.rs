@@ -11,10 +11,11 @@ use aws_sdk_cloudformation::types::CallAs;
 use futures::FutureExt;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
-use crate::accounts::StackArn;
+use crate::accounts::{StackArn, Target};
+use crate::plan::change_set::ChangeSetLocation;
 use crate::plan::live::AccountsLive;
 use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
-use crate::plan::{self as planning, Plan as PlanResult, Summary, json, targets, text};
+use crate::plan::{self as planning, Plan as PlanResult, Summary, json, markdown, targets, text};
 use crate::template::Template;
 
 /// Show what a template or StackSet would do in each account: create (+), update in place (~),
@@ -22,6 +23,7 @@ use crate::template::Template;
 #[derive(Debug, clap::Args)]
 pub struct Plan {
     /// The template (JSON or YAML). With --stack-set, defaults to the StackSet's current template.
+    #[arg(conflicts_with = "change_set")]
     template: Option<PathBuf>,
     #[command(flatten)]
     targets: TargetArgs,
@@ -36,13 +38,13 @@ pub struct Plan {
     call_as: String,
     /// The stack's name in each account: the value of AWS::StackName, and which live resources
     /// belong to the stack (their chatops:stack-id tag names it), so that those gone from the
-    /// template show as deleted.
+    /// template show as deleted. With --change-set NAME: the change set's stack (a name or StackId).
     #[arg(long, value_name = "NAME", conflicts_with = "stack_set")]
     stack_name: Option<String>,
     /// The template deployed now (JSON or YAML). Actions are then what CloudFormation will do
     /// (deployed → TEMPLATE), and live resources that differ from it show as drift. With
     /// --stack-set, the StackSet's current template is the deployed one.
-    #[arg(long, value_name = "FILE", conflicts_with = "stack_set")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stack_set", "change_set"])]
     deployed: Option<PathBuf>,
     /// A parameter value of the deployed stack, KEY=VALUE (repeatable), where it differs from
     /// --parameter: the deployed template is resolved with --parameter values otherwise.
@@ -86,6 +88,12 @@ struct TargetArgs {
     /// (read through CloudFormation).
     #[arg(long, value_name = "NAME")]
     stack_set: Option<String>,
+    /// Plan what executing this CloudFormation change set would do, against its stack as deployed
+    /// and the live resources: its ARN, or its name with --stack-name (a name or StackId). Its
+    /// template and parameters are read from CloudFormation, in the account and region of its ARN
+    /// (or of the StackId; else the caller's account and --region).
+    #[arg(long, value_name = "NAME|ARN")]
+    change_set: Option<String>,
 }
 
 /// Template parameters, as `chatops plan`, `diff` and `validate` take them.
@@ -201,8 +209,13 @@ fn parameter_values(
 /// How a plan is printed and what the exit code says.
 #[derive(Debug, Clone, clap::Args)]
 pub(super) struct OutputArgs {
-    /// Print the plan as JSON (the shape is documented in docs/plan.md).
-    #[arg(long)]
+    /// How the plan is printed: text (for people), json (the shape is documented in
+    /// docs/plan.md) or markdown (a pull request comment: a summary table, then one
+    /// collapsible section per account, cut to fit a GitHub comment).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "markdown"])]
+    format: String,
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
     /// Exit 0 when nothing changes, 2 when something changes or drifted, 1 on an error.
     #[arg(long)]
@@ -215,8 +228,15 @@ pub(super) struct OutputArgs {
 impl OutputArgs {
     /// Prints `plan` and gives the exit code.
     pub(super) fn finish(&self, plan: &PlanResult) -> anyhow::Result<u8> {
-        if self.json {
+        let format = if self.json {
+            "json"
+        } else {
+            self.format.as_str()
+        };
+        if format == "json" {
             println!("{}", serde_json::to_string_pretty(&json::render(plan))?);
+        } else if format == "markdown" {
+            print!("{}", markdown::render(plan, Default::default()));
         } else {
             let color = !self.no_color
                 && text::color_wanted(
@@ -244,6 +264,21 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 impl Plan {
     /// Runs the command.
     pub async fn execute(self) -> anyhow::Result<u8> {
+        // What the command line alone can refuse, before any credentials are looked up.
+        let change_set_location = match &self.targets.change_set {
+            Some(name) => {
+                if !self.parameters.parameter.is_empty()
+                    || self.parameters.parameters_file.is_some()
+                {
+                    bail!(
+                        "--parameter and --parameters do not apply to --change-set: it is planned with \
+                         the change set's own parameters (make another change set to plan other values)"
+                    );
+                }
+                Some(ChangeSetLocation::new(name, self.stack_name.as_deref())?)
+            }
+            None => None,
+        };
         let accounts = match &self.role_name {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,
@@ -258,7 +293,34 @@ impl Plan {
         } else {
             CallAs::SelfValue
         };
-        if let Some(name) = &self.targets.stack_set {
+        let mut change_set = None;
+        if let (Some(name), Some(location)) = (&self.targets.change_set, &change_set_location) {
+            let target = change_set_target(&accounts, location, self.region.as_deref()).await?;
+            let cloudformation = accounts
+                .cloudformation_in(&target, "chatops-plan")
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot reach CloudFormation in account {} {}",
+                        target.account_id, target.region
+                    )
+                })?;
+            let read = planning::change_set::read(&cloudformation, location)
+                .await
+                .with_context(|| format!("cannot read change set {name}"))?;
+            targets_list.push(StackTarget {
+                account_id: target.account_id,
+                region: target.region,
+                stack_name: Some(read.reference.stack_name.clone()),
+                stack_id: Some(read.reference.stack_id.clone()),
+                parameters: read.parameters,
+                deployed_parameters: read.deployed_parameters,
+            });
+            inputs = Inputs::new(read.template, read.deployed);
+            inputs.unknown_parameters = read.hidden_parameters;
+            stack = Some(read.reference.stack_name.clone());
+            change_set = Some(read.reference);
+        } else if let Some(name) = &self.targets.stack_set {
             let cloudformation = aws_sdk_cloudformation::Client::new(accounts.sdk_config());
             let stack_set = targets::describe_stack_set(&cloudformation, name, call_as.clone())
                 .await
@@ -407,8 +469,9 @@ impl Plan {
             }
             // The stack's StackId tells which live resources are its own, as
             // the deploy tells them (by StackId, never by name).
-            None => match &self.stack_name {
-                Some(stack_name) => {
+            // A change set's StackId was read with it.
+            None => match (&self.stack_name, &change_set) {
+                (Some(stack_name), None) => {
                     stack_complete = move |mut target: StackTarget| {
                         async move {
                             let stack_region = crate::accounts::Target {
@@ -427,7 +490,7 @@ impl Plan {
                     };
                     Some(&stack_complete)
                 }
-                None => None,
+                _ => None,
             },
         };
         let accounts = run::plan_all(
@@ -442,9 +505,43 @@ impl Plan {
         if let Some(bar) = &progress {
             bar.finish_and_clear();
         }
-        let plan = run::assemble(&inputs, stack, accounts);
+        let mut plan = run::assemble(&inputs, stack, accounts);
+        plan.change_set = change_set;
         self.output.finish(&plan)
     }
+}
+
+/// The account and region of a change set: those of its ARN (or its stack's
+/// StackId), else the caller's own account and `region`.
+async fn change_set_target(
+    accounts: &crate::accounts::Accounts,
+    location: &ChangeSetLocation,
+    region: Option<&str>,
+) -> anyhow::Result<Target> {
+    let region = location
+        .region
+        .clone()
+        .or(region.map(str::to_owned))
+        .unwrap_or_else(|| accounts.region());
+    let account_id = match &location.account_id {
+        Some(account_id) => account_id.clone(),
+        None => aws_sdk_sts::Client::new(accounts.sdk_config())
+            .get_caller_identity()
+            .send()
+            .await
+            .context("cannot tell which account the change set is in (STS GetCallerIdentity); give its ARN")?
+            .account()
+            .context("STS GetCallerIdentity answered no account")?
+            .to_owned(),
+    };
+    Ok(Target {
+        partition: location
+            .partition
+            .clone()
+            .unwrap_or_else(|| crate::template::partition_of(&region).to_owned()),
+        account_id,
+        region,
+    })
 }
 
 /// A progress bar on standard error when it is a terminal.

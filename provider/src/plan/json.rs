@@ -9,6 +9,11 @@
 //!   "template": "examples/chatops-stack.yaml",
 //!   "deployed": "deployed.yaml",            // or null
 //!   "stack": "chatops",                      // or null
+//!   "change_set": {                          // or null: the change set planned (--change-set)
+//!     "name": "review-42", "id": "arn:aws:cloudformation:...:changeSet/review-42/...",
+//!     "stack_name": "chatops", "stack_id": "arn:aws:cloudformation:...:stack/chatops/...",
+//!     "execution_status": "AVAILABLE"
+//!   },
 //!   "notes": ["not planned (...): ..."],
 //!   "accounts": [
 //!     {
@@ -71,6 +76,13 @@ pub fn render(plan: &Plan) -> Value {
         "template": plan.template,
         "deployed": plan.deployed,
         "stack": plan.stack,
+        "change_set": plan.change_set.as_ref().map(|c| json!({
+            "name": c.name,
+            "id": c.id,
+            "stack_name": c.stack_name,
+            "stack_id": c.stack_id,
+            "execution_status": c.execution_status,
+        })),
         "notes": plan.notes,
         "accounts": plan.accounts.iter().map(account).collect::<Vec<_>>(),
         "summary": summary(&Summary::of_plan(plan)),

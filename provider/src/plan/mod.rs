@@ -11,9 +11,11 @@
 
 use serde_json::Value;
 
+pub mod change_set;
 pub mod compare;
 pub mod json;
 pub mod live;
+pub mod markdown;
 pub mod run;
 pub mod targets;
 pub mod text;
@@ -31,6 +33,8 @@ pub struct Plan {
     pub deployed: Option<String>,
     /// The stack (or StackSet) whose resources the plan owns, when known.
     pub stack: Option<String>,
+    /// The change set the plan explains (`chatops plan --change-set`).
+    pub change_set: Option<change_set::ChangeSetRef>,
     /// Notes that hold for every account (such as resource types not planned).
     pub notes: Vec<String>,
     /// One entry per target account (and region), in account order.

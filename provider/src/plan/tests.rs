@@ -738,3 +738,86 @@ Resources:
     let rendered = json::render(&plan);
     assert_eq!(rendered["summary"]["adopt"], 1, "{rendered:#}");
 }
+
+/// A StackSet's new version (stack-v2.yaml) over its three instances, each
+/// with its own overrides and drift.
+async fn stack_set_plan() -> Plan {
+    let deployed = load("stack.yaml");
+    let mut live = FixedLive::new();
+    let mut one = deploy(&deployed, "100000000001", &[("Environment", "dev")]);
+    edit(named(&mut one, "alerts"), |p| {
+        p["UserRoleRequired"] = json!(true)
+    });
+    let two = deploy(&deployed, "100000000002", &[]);
+    let mut three = deploy(&deployed, "100000000003", &[]);
+    edit(named(&mut three, "alerts"), |p| {
+        p["LoggingLevel"] = json!("INFO")
+    });
+    let overrides = [
+        ("100000000001", vec![("Environment", "dev")]),
+        ("100000000002", vec![]),
+        ("100000000003", vec![]),
+    ];
+    for (account, resources) in [
+        ("100000000001", one),
+        ("100000000002", two),
+        ("100000000003", three),
+    ] {
+        for resource in resources {
+            live = live.with(account, "Custom::ChatbotSlackChannel", resource);
+        }
+    }
+    let targets = overrides
+        .iter()
+        .map(|(account, values)| StackTarget {
+            ..target(account, values)
+        })
+        .collect();
+    let inputs = Inputs::new(load("stack-v2.yaml"), Some(deployed));
+    plan_of(&inputs, targets, live, Some("StackSet chatops-org")).await
+}
+
+#[tokio::test]
+async fn golden_markdown_of_a_stack_set_over_three_accounts() {
+    let plan = stack_set_plan().await;
+    let markdown = markdown::render(&plan, Default::default());
+    assert_no_secret(&markdown);
+    assert!(!markdown.contains("C0ONCALL8"), "{markdown}");
+    golden("stack-set.md", &markdown);
+    // The summary table comes first, one row per account, before any section.
+    let table = markdown.find("| Account |").unwrap();
+    let first_section = markdown.find("<details>").unwrap();
+    assert!(table < first_section);
+    for account in ["100000000001", "100000000002", "100000000003"] {
+        assert!(markdown[table..first_section].contains(&format!("| `{account}` |")));
+        assert!(markdown.contains(&format!("<summary>{account} us-east-1:")));
+    }
+    assert_eq!(markdown.matches("<details>").count(), 3);
+    assert_eq!(markdown.matches("</details>").count(), 3);
+    assert!(markdown.contains("must be **replaced** (because of `SlackWorkspaceId`)"));
+    assert!(markdown.contains("! UserRoleRequired"), "{markdown}");
+    assert!(!markdown.contains("Cut to fit"));
+}
+
+#[tokio::test]
+async fn markdown_is_cut_to_its_budget_with_a_note_of_what_was_cut() {
+    let plan = stack_set_plan().await;
+    let whole = markdown::render(&plan, Default::default());
+    let section = whole.find("<details>").unwrap();
+    let budget = section + 3_000;
+    let cut = markdown::render(&plan, markdown::MarkdownOptions { budget });
+    assert!(cut.len() <= budget, "{} > {budget}", cut.len());
+    assert!(cut.len() < whole.len());
+    assert!(
+        cut.contains("**Cut to fit a GitHub comment** (at most 65,536 characters)"),
+        "{cut}"
+    );
+    let shown = cut.matches("<details>").count();
+    assert!(shown < 3, "{cut}");
+    assert!(
+        cut.contains(&format!("the details of {} account", 3 - shown)),
+        "{cut}"
+    );
+    // The table is never cut when it fits: every account is still counted.
+    assert!(cut.contains("| **Total: 3 accounts** |"), "{cut}");
+}

@@ -62,11 +62,23 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
     };
     let mut out = String::new();
     let mut heading = format!("Plan of {}", plan.template);
-    if let Some(stack) = &plan.stack {
-        let _ = write!(heading, " for stack {stack}");
-    }
-    if let Some(deployed) = &plan.deployed {
-        let _ = write!(heading, ", compared with the deployed template {deployed}");
+    if let Some(change_set) = &plan.change_set {
+        heading = format!(
+            "Plan of change set {} [{}] of stack {} [{}] (execution status {}): \
+             its template and parameters against the stack as deployed",
+            change_set.name,
+            change_set.id,
+            change_set.stack_name,
+            change_set.stack_id,
+            change_set.execution_status
+        );
+    } else {
+        if let Some(stack) = &plan.stack {
+            let _ = write!(heading, " for stack {stack}");
+        }
+        if let Some(deployed) = &plan.deployed {
+            let _ = write!(heading, ", compared with the deployed template {deployed}");
+        }
     }
     let _ = writeln!(out, "{}", painter.paint(Style::Bold, &heading));
     for note in &plan.notes {
@@ -279,7 +291,9 @@ fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan)
     }
 }
 
-fn text_of(value: &Shown) -> Option<String> {
+/// How a value is shown: secrets as `(sensitive)`, never their value (also
+/// what the Markdown output shows).
+pub(super) fn text_of(value: &Shown) -> Option<String> {
     match value {
         Shown::Absent => None,
         Shown::Value(v) => Some(serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())),

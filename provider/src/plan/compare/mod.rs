@@ -759,6 +759,7 @@ mod tests {
             template: "t".into(),
             deployed: None,
             stack: None,
+            change_set: None,
             notes: Vec::new(),
             accounts: vec![super::super::AccountPlan {
                 account_id: "100000000001".into(),
@@ -768,9 +769,17 @@ mod tests {
         };
         let text = super::super::text::render(&plan, Default::default());
         let json = super::super::json::render(&plan).to_string();
+        let markdown = super::super::markdown::render(&plan, Default::default());
         assert!(
-            !text.contains("very-secret") && !json.contains("very-secret"),
-            "{text}\n{json}"
+            !text.contains("very-secret")
+                && !json.contains("very-secret")
+                && !markdown.contains("very-secret"),
+            "{text}\n{json}\n{markdown}"
+        );
+        assert!(
+            markdown.contains("+ WebhookUrl = (sensitive)")
+                && markdown.contains("~ WebhookUrl = (sensitive value changed)"),
+            "{markdown}"
         );
         assert!(
             text.lines()
