@@ -174,7 +174,10 @@ def _start_update(stack: Stack, req: dict[str, Any]) -> dict[str, Any]:
     if req.get("Capabilities") is not None:
         stack.capabilities = req["Capabilities"]
     stack.client_token = req.get("ClientRequestToken")
-    engine.start(stack, lambda: engine.run_update(stack, template, body, parameters))
+    # UpdateStack answers once the stack shows UPDATE_IN_PROGRESS: a DescribeStacks right after it
+    # must not see the previous status (as DeleteStack below).
+    stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
+    engine.start(stack, lambda: engine.run_update(stack, template, body, parameters, started=True))
     return {"StackId": stack.id}
 
 
