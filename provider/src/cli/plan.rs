@@ -3,7 +3,7 @@
 //! property and the drift of live resources, before anything is deployed.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -184,17 +184,22 @@ pub(super) struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Prints `plan` and gives the exit code.
-    pub(super) fn finish(&self, plan: &PlanResult) -> anyhow::Result<u8> {
+    /// Prints `plan` to `out` and gives the exit code. Colours are for a
+    /// terminal: `out` is standard output, or a buffer in tests.
+    pub(super) fn finish(&self, plan: &PlanResult, out: &mut dyn Write) -> anyhow::Result<u8> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&json::render(plan))?);
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json::render(plan))?
+            )?;
         } else {
             let color = !self.no_color
                 && text::color_wanted(
                     std::io::stdout().is_terminal(),
                     std::env::var_os("NO_COLOR"),
                 );
-            print!("{}", text::render(plan, text::TextOptions { color }));
+            write!(out, "{}", text::render(plan, text::TextOptions { color }))?;
         }
         let summary = Summary::of_plan(plan);
         Ok(if self.detailed_exitcode {
@@ -213,8 +218,8 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 }
 
 impl Plan {
-    /// Runs the command.
-    pub async fn execute(self) -> anyhow::Result<u8> {
+    /// Runs the command, printing the plan to `out`.
+    pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
         let accounts = match &self.role_name {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,
@@ -395,7 +400,7 @@ impl Plan {
             bar.finish_and_clear();
         }
         let plan = run::assemble(&inputs, stack, accounts);
-        self.output.finish(&plan)
+        self.output.finish(&plan, out)
     }
 }
 
