@@ -79,7 +79,7 @@ impl Env {
     }
 }
 
-/// A request CloudFormation would send, with what its Reason must name.
+/// The properties of a request, with what its Reason must name.
 type Expected = (Value, Vec<String>);
 
 /// Why a type does not meet a scenario.
@@ -127,7 +127,7 @@ trait Fixture {
 
     /// Another stack's Create that meets the resource `props` made, which
     /// conflicts, with what the Reason names.
-    fn foreign_create(_account: &str, _props: &Value) -> Expected {
+    fn foreign_create(_props: &Value) -> Expected {
         unreachable!("{} opts out of another stack's Create", Self::TYPE)
     }
 
@@ -144,9 +144,10 @@ trait Fixture {
     /// as template properties; `None` once it is gone.
     async fn live(env: &Env, account: &str, physical_id: &str) -> Option<Value>;
 
-    /// The StackId the live resource is marked with (its ownership tag), or
+    /// The StackId and logical id the live resource is marked with (its ownership tags), or
     /// why the type has no such mark.
-    async fn owner(env: &Env, account: &str, physical_id: &str) -> Result<String, OptOut>;
+    async fn owner(env: &Env, account: &str, physical_id: &str)
+    -> Result<(String, String), OptOut>;
 }
 
 /// The scenarios (and the parts a type may opt out of).
@@ -209,7 +210,11 @@ async fn create_update_in_place_and_delete<F: Fixture>() {
     let live = F::live(&env, &account, &id).await.expect("created");
     assert_live_is(&live, &props, "after the create");
     match F::owner(&env, &account, &id).await {
-        Ok(owner) => assert_eq!(owner, stack.stack_id, "the resource names its stack"),
+        Ok(owner) => assert_eq!(
+            owner,
+            (stack.stack_id.clone(), "Resource".to_owned()),
+            "the resource names its stack and logical id"
+        ),
         Err(reason) => eprintln!("{}: no ownership mark: {reason}", F::TYPE),
     }
 
@@ -324,7 +329,7 @@ async fn retried_create_adopts_and_a_foreign_one_conflicts<F: Fixture>() {
     assert_eq!(first, second, "a retried Create adopts what the first made");
 
     if applies::<F>(Scenario::ForeignCreate) {
-        let (other, named) = F::foreign_create(&account, &props);
+        let (other, named) = F::foreign_create(&props);
         let reason = assert_failed(
             &env.send(Stack::new(&account, F::TYPE).create("Resource", &other))
                 .await,
@@ -419,8 +424,8 @@ fn flag(value: Option<bool>) -> Value {
 }
 
 /// A Chatbot configuration's tags: those of the template, and the StackId
-/// of its ownership tag.
-async fn chatbot_tags(env: &Env, account: &str, arn: &str) -> (Value, Option<String>) {
+/// and logical id of its ownership tags.
+async fn chatbot_tags(env: &Env, account: &str, arn: &str) -> (Value, Option<(String, String)>) {
     let listed = env
         .chatbot(account)
         .await
@@ -435,11 +440,14 @@ async fn chatbot_tags(env: &Env, account: &str, arn: &str) -> (Value, Option<Str
         .filter(|t| !t.tag_key().starts_with("chatops:"))
         .map(|t| json!({"Key": t.tag_key(), "Value": t.tag_value()}))
         .collect();
-    let owner = listed
-        .tags()
-        .iter()
-        .find(|t| t.tag_key() == "chatops:stack-id")
-        .map(|t| t.tag_value().to_owned());
+    let tag = |key: &str| {
+        listed
+            .tags()
+            .iter()
+            .find(|t| t.tag_key() == key)
+            .map(|t| t.tag_value().to_owned())
+    };
+    let owner = tag("chatops:stack-id").zip(tag("chatops:logical-id"));
     (json!(template), owner)
 }
 
@@ -516,7 +524,7 @@ impl Fixture for SlackChannel {
         (moved, strings(&["SlackWorkspaceId", "new name"]))
     }
 
-    fn foreign_create(_account: &str, props: &Value) -> Expected {
+    fn foreign_create(props: &Value) -> Expected {
         let mut same_name = props.clone();
         same_name["SlackChannelId"] = json!(unique_channel());
         (same_name, chatbot_name_taken())
@@ -554,11 +562,15 @@ impl Fixture for SlackChannel {
         }))
     }
 
-    async fn owner(env: &Env, account: &str, physical_id: &str) -> Result<String, OptOut> {
+    async fn owner(
+        env: &Env,
+        account: &str,
+        physical_id: &str,
+    ) -> Result<(String, String), OptOut> {
         Ok(chatbot_tags(env, account, physical_id)
             .await
             .1
-            .expect("an ownership tag"))
+            .expect("ownership tags"))
     }
 }
 
@@ -622,7 +634,7 @@ impl Fixture for ChimeWebhook {
         )
     }
 
-    fn foreign_create(_account: &str, props: &Value) -> Expected {
+    fn foreign_create(props: &Value) -> Expected {
         (props.clone(), chatbot_name_taken())
     }
 
@@ -668,11 +680,15 @@ impl Fixture for ChimeWebhook {
         }))
     }
 
-    async fn owner(env: &Env, account: &str, physical_id: &str) -> Result<String, OptOut> {
+    async fn owner(
+        env: &Env,
+        account: &str,
+        physical_id: &str,
+    ) -> Result<(String, String), OptOut> {
         Ok(chatbot_tags(env, account, physical_id)
             .await
             .1
-            .expect("an ownership tag"))
+            .expect("ownership tags"))
     }
 }
 
@@ -735,7 +751,7 @@ impl Fixture for TeamsChannel {
         (moved, strings(&["TeamsTenantId", "new name"]))
     }
 
-    fn foreign_create(_account: &str, props: &Value) -> Expected {
+    fn foreign_create(props: &Value) -> Expected {
         (props.clone(), chatbot_name_taken())
     }
 
@@ -790,11 +806,15 @@ impl Fixture for TeamsChannel {
         }))
     }
 
-    async fn owner(env: &Env, account: &str, physical_id: &str) -> Result<String, OptOut> {
+    async fn owner(
+        env: &Env,
+        account: &str,
+        physical_id: &str,
+    ) -> Result<(String, String), OptOut> {
         Ok(chatbot_tags(env, account, physical_id)
             .await
             .1
-            .expect("an ownership tag"))
+            .expect("ownership tags"))
     }
 }
 
@@ -894,7 +914,11 @@ impl Fixture for SupportWorkspace {
             .map(|t| json!({"TeamId": t}))
     }
 
-    async fn owner(_env: &Env, _account: &str, _physical_id: &str) -> Result<String, OptOut> {
+    async fn owner(
+        _env: &Env,
+        _account: &str,
+        _physical_id: &str,
+    ) -> Result<(String, String), OptOut> {
         Err(NO_SUPPORT_APP_TAGS)
     }
 }
@@ -959,7 +983,7 @@ impl Fixture for SupportChannel {
         )
     }
 
-    fn foreign_create(_account: &str, props: &Value) -> Expected {
+    fn foreign_create(props: &Value) -> Expected {
         // With the same settings another stack's Create is a retry; other settings conflict.
         let mut other = props.clone();
         other["NotifyOnCaseSeverity"] = json!("all");
@@ -1021,7 +1045,11 @@ impl Fixture for SupportChannel {
         }))
     }
 
-    async fn owner(_env: &Env, _account: &str, _physical_id: &str) -> Result<String, OptOut> {
+    async fn owner(
+        _env: &Env,
+        _account: &str,
+        _physical_id: &str,
+    ) -> Result<(String, String), OptOut> {
         Err(NO_SUPPORT_APP_TAGS)
     }
 }
@@ -1057,7 +1085,7 @@ impl Fixture for AccountAlias {
         }
     }
 
-    fn foreign_create(_account: &str, props: &Value) -> Expected {
+    fn foreign_create(props: &Value) -> Expected {
         let current = props["AccountAlias"].as_str().expect("AccountAlias");
         (
             json!({"AccountAlias": "other"}),
@@ -1103,7 +1131,11 @@ impl Fixture for AccountAlias {
         Some(json!({"AccountAlias": alias}))
     }
 
-    async fn owner(_env: &Env, _account: &str, _physical_id: &str) -> Result<String, OptOut> {
+    async fn owner(
+        _env: &Env,
+        _account: &str,
+        _physical_id: &str,
+    ) -> Result<(String, String), OptOut> {
         Err(NO_SUPPORT_APP_TAGS)
     }
 }
