@@ -89,6 +89,8 @@ mod tests {
     fn offline() -> Arc<Accounts> {
         let sdk = SdkConfig::builder()
             .region(Region::new("us-east-1"))
+            // Loopback, should a call slip through; none is made.
+            .endpoint_url(crate::cli::testing::closed_port())
             .behavior_version(BehaviorVersion::latest())
             .build();
         Arc::new(Accounts::new(ProviderConfig::from_lookup(|_| None), sdk))

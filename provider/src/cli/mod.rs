@@ -132,6 +132,13 @@ Resources:
         path
     }
 
+    /// A loopback URL where nothing listens: a call there is refused at once.
+    pub fn closed_port() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        format!("http://{address}")
+    }
+
     /// What a command wrote, as text.
     pub fn text(out: Vec<u8>) -> String {
         String::from_utf8(out).expect("UTF-8 output")

@@ -502,6 +502,8 @@ Resources:
         };
         let sdk = SdkConfig::builder()
             .region(Region::new("us-east-1"))
+            // Loopback, should a call slip through; none is made.
+            .endpoint_url(crate::cli::testing::closed_port())
             .behavior_version(BehaviorVersion::latest())
             .build();
         let accounts = Accounts::new(ProviderConfig::from_lookup(|_| None), sdk);
