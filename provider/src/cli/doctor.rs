@@ -85,8 +85,8 @@ struct TargetArgs {
 }
 
 impl Doctor {
-    /// Runs the command.
-    pub async fn execute(self) -> anyhow::Result<u8> {
+    /// Runs the command, printing the report to `out`.
+    pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
         let provider = provider_with_role(&self.role_name).await;
         let region = self.region.clone().unwrap_or_else(|| provider.region());
         let template = self.template.as_deref().map(load_template).transpose()?;
@@ -151,10 +151,7 @@ impl Doctor {
             _ => text::render(&report),
         };
         // A closed pipe (`| head`) is an error to report, not a panic.
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(rendered.as_bytes())
-            .and_then(|()| stdout.flush())
+        out.write_all(rendered.as_bytes())
             .context("cannot write the report to standard output")?;
         Ok(report.exit_code())
     }

@@ -73,13 +73,8 @@ struct ImportTargets {
 }
 
 impl Import {
-    /// Runs the command, printing to standard output.
-    pub async fn execute(self) -> anyhow::Result<u8> {
-        self.execute_to(&mut std::io::stdout().lock()).await
-    }
-
     /// Runs the command, printing to `out`.
-    pub async fn execute_to(self, out: &mut dyn Write) -> anyhow::Result<u8> {
+    pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
         let provider = match &self.role_name {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,

@@ -3,7 +3,7 @@
 //! property and the drift of live resources, before anything is deployed.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -11,9 +11,9 @@ use aws_sdk_cloudformation::types::CallAs;
 use futures::FutureExt;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
-use crate::accounts::{StackArn, Target};
+use crate::accounts::{Accounts, StackArn, Target};
 use crate::plan::change_set::ChangeSetLocation;
-use crate::plan::live::AccountsLive;
+use crate::plan::live::{AccountsLive, LiveSource};
 use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
 use crate::plan::{self as planning, Plan as PlanResult, Summary, json, markdown, targets, text};
 use crate::template::Template;
@@ -226,24 +226,29 @@ pub(super) struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Prints `plan` and gives the exit code.
-    pub(super) fn finish(&self, plan: &PlanResult) -> anyhow::Result<u8> {
+    /// Prints `plan` to `out` and gives the exit code. Colours are for a
+    /// terminal: `out` is standard output, or a buffer in tests.
+    pub(super) fn finish(&self, plan: &PlanResult, out: &mut dyn Write) -> anyhow::Result<u8> {
         let format = if self.json {
             "json"
         } else {
             self.format.as_str()
         };
         if format == "json" {
-            println!("{}", serde_json::to_string_pretty(&json::render(plan))?);
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json::render(plan))?
+            )?;
         } else if format == "markdown" {
-            print!("{}", markdown::render(plan, Default::default()));
+            write!(out, "{}", markdown::render(plan, Default::default()))?;
         } else {
             let color = !self.no_color
                 && text::color_wanted(
                     std::io::stdout().is_terminal(),
                     std::env::var_os("NO_COLOR"),
                 );
-            print!("{}", text::render(plan, text::TextOptions { color }));
+            write!(out, "{}", text::render(plan, text::TextOptions { color }))?;
         }
         let summary = Summary::of_plan(plan);
         Ok(if self.detailed_exitcode {
@@ -262,9 +267,34 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 }
 
 impl Plan {
-    /// Runs the command.
-    pub async fn execute(self) -> anyhow::Result<u8> {
-        // What the command line alone can refuse, before any credentials are looked up.
+    /// Runs the command, printing the plan to `out`.
+    pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
+        let accounts = match &self.role_name {
+            Some(role_name) => provider_with_role(role_name).await,
+            None => provider_from_env().await,
+        };
+        let accounts: &Accounts = &accounts;
+        self.plan_with(
+            accounts,
+            || AccountsLive::new(accounts, "chatops-plan"),
+            out,
+        )
+        .await
+    }
+
+    /// Plans through `accounts`, reading live resources from what `live`
+    /// makes (the accounts themselves, or in tests a fixed list).
+    async fn plan_with<'a, S, L>(
+        self,
+        accounts: &'a Accounts,
+        live: L,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<u8>
+    where
+        S: LiveSource + 'a,
+        L: Fn() -> S + Send + Sync + 'a,
+    {
+        // What the command line alone can refuse, before any call.
         let change_set_location = match &self.targets.change_set {
             Some(name) => {
                 if !self.parameters.parameter.is_empty()
@@ -279,10 +309,6 @@ impl Plan {
             }
             None => None,
         };
-        let accounts = match &self.role_name {
-            Some(role_name) => provider_with_role(role_name).await,
-            None => provider_from_env().await,
-        };
         let region = self.region.clone().unwrap_or_else(|| accounts.region());
         let mut inputs;
         let mut stack = self.stack_name.clone();
@@ -295,7 +321,7 @@ impl Plan {
         };
         let mut change_set = None;
         if let (Some(name), Some(location)) = (&self.targets.change_set, &change_set_location) {
-            let target = change_set_target(&accounts, location, self.region.as_deref()).await?;
+            let target = change_set_target(accounts, location, self.region.as_deref()).await?;
             let cloudformation = accounts
                 .cloudformation_in(&target, "chatops-plan")
                 .await
@@ -433,7 +459,7 @@ impl Plan {
             .with_context(|| format!("in template {}", inputs.template.source))?;
 
         let progress = progress_bar(targets_list.len());
-        let accounts_ref: &crate::accounts::Accounts = &accounts;
+        let accounts_ref: &Accounts = accounts;
         let (stack_set_complete, stack_complete);
         let complete: Option<run::Complete<'_>> = match &stack_set_info {
             Some((cloudformation, stack_set)) => {
@@ -498,7 +524,7 @@ impl Plan {
             &inputs,
             targets_list,
             complete,
-            || AccountsLive::new(accounts_ref, "chatops-plan"),
+            live,
             progress.as_ref(),
         )
         .await;
@@ -507,7 +533,7 @@ impl Plan {
         }
         let mut plan = run::assemble(&inputs, stack, accounts);
         plan.change_set = change_set;
-        self.output.finish(&plan)
+        self.output.finish(&plan, out)
     }
 }
 
@@ -559,4 +585,181 @@ fn progress_bar(accounts: usize) -> Option<indicatif::ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use serde_json::json;
+
+    use super::*;
+    use crate::cli::Command;
+    use crate::cli::testing::{file, parse, text};
+    use crate::config::ProviderConfig;
+    use crate::plan::live::FixedLive;
+    use crate::properties::Tag;
+    use crate::resources::LiveResource;
+
+    const TEMPLATE: &str = r#"
+Parameters:
+  ServiceToken:
+    Type: String
+    Default: arn:aws:sns:us-east-1:123456789012:chatops-provider
+Resources:
+  AlertsChannel:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: !Sub "alerts-${AWS::AccountId}"
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: C0ALERTS1
+      IamRoleArn: !Sub "arn:aws:iam::${AWS::AccountId}:role/chatops-alerts"
+      LoggingLevel: ERROR
+"#;
+
+    /// What account 100000000001 holds: the channel, at another logging level.
+    fn live_channel() -> LiveResource {
+        let account = "100000000001";
+        LiveResource {
+            physical_id: format!(
+                "arn:aws:chatbot::{account}:chat-configuration/slack-channel/alerts-{account}"
+            ),
+            natural_key: format!("alerts-{account}"),
+            properties: json!({
+                "ConfigurationName": format!("alerts-{account}"),
+                "SlackWorkspaceId": "T0CHATOPS1",
+                "SlackChannelId": "C0ALERTS1",
+                "IamRoleArn": format!("arn:aws:iam::{account}:role/chatops-alerts"),
+                "LoggingLevel": "INFO",
+                "GuardrailPolicies": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+                "UserRoleRequired": false,
+                "AccountId": account,
+                "Region": "us-east-2",
+            }),
+            tags: Vec::<Tag>::new(),
+        }
+    }
+
+    /// `chatops plan ARGS...` with live resources from `live`, reaching no account.
+    async fn run(args: &[&str], live: FixedLive) -> (anyhow::Result<u8>, String) {
+        let Command::Plan(plan) = parse(args) else {
+            panic!("not the plan command")
+        };
+        let sdk = SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            // Loopback, should a call slip through; none is made.
+            .endpoint_url(crate::cli::testing::closed_port())
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let accounts = Accounts::new(ProviderConfig::from_lookup(|_| None), sdk);
+        let mut out = Vec::new();
+        let result = plan.plan_with(&accounts, || live.clone(), &mut out).await;
+        (result, text(out))
+    }
+
+    #[tokio::test]
+    async fn each_account_is_planned_against_what_it_holds() {
+        let path = file("stack.yaml", TEMPLATE);
+        let live = FixedLive::new()
+            .with(
+                "100000000001",
+                "Custom::ChatbotSlackChannel",
+                live_channel(),
+            )
+            .refusing("100000000003", "not allowed to read this account");
+        let args = [
+            "plan",
+            path.to_str().expect("UTF-8"),
+            "--accounts",
+            "100000000001,100000000002,100000000003",
+            "--region",
+            "us-east-1",
+            "--no-color",
+        ];
+        let (result, printed) = run(&args, live.clone()).await;
+        assert_eq!(result.unwrap(), EXIT_ERROR, "an account failed: {printed}");
+        for expected in [
+            "Account 100000000001 us-east-1",
+            "  ~ AlertsChannel",
+            "          -\"INFO\"",
+            "          +\"ERROR\"",
+            "Account 100000000002 us-east-1",
+            "  + AlertsChannel",
+            "      + ConfigurationName = \"alerts-100000000002\"",
+            "Account 100000000003 us-east-1",
+            "  error: access denied: not allowed to read this account",
+            "Total over 3 accounts: 1 to create, 1 to update in place, 0 to replace, 0 to delete; \
+             0 drifted; 0 unchanged; 2 with changes, 1 failed.",
+        ] {
+            assert!(
+                printed.lines().any(|line| line == expected),
+                "{expected:?} in:\n{printed}"
+            );
+        }
+        assert!(!printed.contains('\u{1b}'), "no colours: {printed:?}");
+
+        let (result, printed) = run(
+            &[&args[..], &["--json", "--detailed-exitcode"]].concat(),
+            live,
+        )
+        .await;
+        assert_eq!(result.unwrap(), EXIT_ERROR, "{printed}");
+        let plan: serde_json::Value = serde_json::from_str(&printed).expect("one JSON document");
+        let actions: Vec<(&str, &str)> = plan["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .map(|a| {
+                (
+                    a["account_id"].as_str().unwrap_or_default(),
+                    a["resources"][0]["action"]
+                        .as_str()
+                        .or(a["error"].as_str())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("100000000001", "update"),
+                ("100000000002", "create"),
+                (
+                    "100000000003",
+                    "access denied: not allowed to read this account"
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_to_change_exits_0_with_detailed_exitcode() {
+        let path = file(
+            "stack.yaml",
+            &TEMPLATE.replace("LoggingLevel: ERROR", "LoggingLevel: INFO"),
+        );
+        let live = FixedLive::new().with(
+            "100000000001",
+            "Custom::ChatbotSlackChannel",
+            live_channel(),
+        );
+        let args = [
+            "plan",
+            path.to_str().expect("UTF-8"),
+            "--accounts",
+            "100000000001",
+            "--region",
+            "us-east-1",
+            "--no-color",
+        ];
+        let (result, printed) = run(
+            &[&args[..], &["--detailed-exitcode"]].concat(),
+            live.clone(),
+        )
+        .await;
+        assert_eq!(result.unwrap(), 0, "{printed}");
+        assert!(printed.contains("No changes"), "{printed}");
+        let (result, _) = run(&args, live).await;
+        assert_eq!(result.unwrap(), EXIT_OK);
+    }
 }

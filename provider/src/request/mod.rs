@@ -12,3 +12,5 @@ pub mod lifecycle;
 pub mod provenance;
 pub mod response;
 pub mod response_url;
+#[cfg(test)]
+mod tests;
