@@ -1,7 +1,7 @@
 //! `chatops doctor`: before the first deploy, whether a template can deploy
 //! in each account, and the steps left to do, grouped by who must do them.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 use super::plan::{ParameterArgs, load_template};
 use super::provider_with_role;
 use crate::doctor::{self as checks, Needs, json, markdown, text};
-use crate::plan::targets;
 
 /// Check, account by account, what a first deploy needs and what is left to do.
 ///
@@ -94,17 +93,12 @@ impl Doctor {
             Some(template) => self.parameters.values(template)?,
             None => Default::default(),
         };
-        let accounts = match &self.targets.accounts {
-            Some(list) => targets::parse_account_ids(list)?,
-            None => {
-                let organizations = aws_sdk_organizations::Client::new(provider.sdk_config());
-                let accounts = targets::organization_accounts(&organizations, self.ou.as_deref())
-                    .await
-                    .context("cannot list the organization's accounts")?;
-                provider.remember_active_accounts(accounts.clone()).await;
-                accounts
-            }
-        };
+        let accounts = super::account_ids(
+            &provider,
+            self.targets.accounts.as_deref(),
+            self.ou.as_deref(),
+        )
+        .await?;
         if accounts.is_empty() {
             bail!("no account to check (the organizational unit has no ACTIVE account)");
         }
@@ -126,7 +120,12 @@ impl Doctor {
             needs: needs_of.as_ref().map(|f| f as checks::NeedsOf<'_>),
             concurrency: usize::from(self.concurrency),
         };
-        let bar = progress_bar(accounts.len(), self.targets.org);
+        // Organization scans only: a list of accounts is quick.
+        let bar = if self.targets.org {
+            super::progress_bar(accounts.len(), "checking")
+        } else {
+            None
+        };
         let tick = || {
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -155,21 +154,4 @@ impl Doctor {
             .context("cannot write the report to standard output")?;
         Ok(report.exit_code())
     }
-}
-
-/// A progress bar on standard error for an organization scan, when it is a terminal.
-fn progress_bar(accounts: usize, organization: bool) -> Option<indicatif::ProgressBar> {
-    if !organization || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(accounts as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "checking {pos}/{len} accounts {wide_bar} {elapsed}",
-    ) {
-        bar.set_style(style);
-    }
-    Some(bar)
 }

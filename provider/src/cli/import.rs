@@ -13,7 +13,6 @@ use serde_json::json;
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
 use crate::import::{self, AccountInventory, Found, Written};
 use crate::plan::run::DEFAULT_CONCURRENCY;
-use crate::plan::targets;
 
 /// List what already exists in each account and which stack owns it, and write a template that
 /// adopts what no stack owns
@@ -79,17 +78,12 @@ impl Import {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,
         };
-        let accounts = match &self.targets.accounts {
-            Some(list) => targets::parse_account_ids(list)?,
-            None => {
-                let organizations = aws_sdk_organizations::Client::new(provider.sdk_config());
-                let accounts = targets::organization_accounts(&organizations, self.ou.as_deref())
-                    .await
-                    .context("cannot list the organization's accounts")?;
-                provider.remember_active_accounts(accounts.clone()).await;
-                accounts
-            }
-        };
+        let accounts = super::account_ids(
+            &provider,
+            self.targets.accounts.as_deref(),
+            self.ou.as_deref(),
+        )
+        .await?;
         if accounts.is_empty() {
             bail!("no account to read (the organization unit has no ACTIVE account)");
         }

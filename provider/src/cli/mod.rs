@@ -7,6 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::accounts::Accounts;
@@ -85,6 +86,42 @@ pub async fn provider_with_role(role_name: &str) -> Arc<Accounts> {
         ..ProviderConfig::from_env()
     };
     Arc::new(Accounts::from_env(config).await)
+}
+
+/// The accounts a command reads: those `listed` (comma-separated ids), else
+/// every ACTIVE account of the organization, or of organizational unit `ou`.
+pub(super) async fn account_ids(
+    accounts: &Accounts,
+    listed: Option<&str>,
+    ou: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    if let Some(list) = listed {
+        return Ok(crate::plan::targets::parse_account_ids(list)?);
+    }
+    let organizations = aws_sdk_organizations::Client::new(accounts.sdk_config());
+    let active = crate::plan::targets::organization_accounts(&organizations, ou)
+        .await
+        .context("cannot list the organization's accounts")?;
+    accounts.remember_active_accounts(active.clone()).await;
+    Ok(active)
+}
+
+/// A progress bar on standard error over `count` accounts (`doing`, such as
+/// "planning"), when standard error is a terminal.
+pub(super) fn progress_bar(count: usize, doing: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(count as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{doing} {{pos}}/{{len}} accounts {{wide_bar}} {{elapsed}}"
+    )) {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 /// What the commands' tests share: a command line parsed as `chatops` parses

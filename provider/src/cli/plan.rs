@@ -391,17 +391,12 @@ impl Plan {
                 };
                 deployed_parameters.extend(given.values(deployed)?);
             }
-            let account_ids = match &self.targets.accounts {
-                Some(list) => targets::parse_account_ids(list)?,
-                None => {
-                    let organizations = aws_sdk_organizations::Client::new(accounts.sdk_config());
-                    let listed = targets::organization_accounts(&organizations, self.ou.as_deref())
-                        .await
-                        .context("cannot list the organization's accounts")?;
-                    accounts.remember_active_accounts(listed.clone()).await;
-                    listed
-                }
-            };
+            let account_ids = super::account_ids(
+                accounts,
+                self.targets.accounts.as_deref(),
+                self.ou.as_deref(),
+            )
+            .await?;
             let overrides = match &self.parameter_overrides {
                 Some(path) => read_account_overrides(path)?,
                 None => BTreeMap::new(),
@@ -458,7 +453,7 @@ impl Plan {
         run::resolve_stack(&inputs, &targets_list[0])
             .with_context(|| format!("in template {}", inputs.template.source))?;
 
-        let progress = progress_bar(targets_list.len());
+        let progress = super::progress_bar(targets_list.len(), "planning");
         let accounts_ref: &Accounts = accounts;
         let (stack_set_complete, stack_complete);
         let complete: Option<run::Complete<'_>> = match &stack_set_info {
@@ -568,23 +563,6 @@ async fn change_set_target(
         account_id,
         region,
     })
-}
-
-/// A progress bar on standard error when it is a terminal.
-fn progress_bar(accounts: usize) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(accounts as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "planning {pos}/{len} accounts {wide_bar} {elapsed}",
-    ) {
-        bar.set_style(style);
-    }
-    Some(bar)
 }
 
 #[cfg(test)]
