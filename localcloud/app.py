@@ -9,7 +9,10 @@ Control endpoints (JSON, same port as the AWS APIs):
   POST   /_localcloud/response-url      {"key"?: str, "expires"?: seconds} -> {"url", "bucket", "key"}
   GET    /_localcloud/response?key=K    the body PUT to that URL (404 until then)
   POST   /_localcloud/slack-authorize   {"service": "chatbot"|"supportapp", "account", "team_id",
-                                         "team_name"?, "for_organization"?}: the console OAuth step
+                                         "team_name"?, "for_organization"?, "disabled_reason"?}: the console OAuth
+                                         step; a chatbot workspace with disabled_reason is listed DISABLED
+  POST   /_localcloud/teams-configure   {"account", "team_id", "tenant_id", "team_name"?, "disabled_reason"?}:
+                                         Chatbot's console step that configures a Microsoft Teams team
   GET    /_localcloud/sns-deliveries    messages SNS would have POSTed to non-loopback https subscribers
   GET    /_localcloud/sessions?account=ID  the session credentials AssumeRole issued in that account (secret key and
                                          token included): for audits that no credential reaches a log
@@ -28,6 +31,7 @@ import datetime
 import io
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -43,6 +47,8 @@ from localcloud.protocols import Call
 log = logging.getLogger("localcloud")
 
 PREFIX = "/_localcloud/"
+# The UUID shape of the chatbot API model (ConfiguredTeam.TeamId, TenantId).
+UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 StartResponse = Callable[..., Any]
 
 
@@ -290,6 +296,11 @@ class LocalCloudApp:
             if error:
                 return 400, {"error": error}
             return self.slack_authorize(spec)
+        if route == "teams-configure" and method == "POST":
+            spec, error = _read_json(environ)
+            if error:
+                return 400, {"error": error}
+            return self.teams_configure(spec)
         if route == "sessions" and method == "GET":
             if not query.get("account"):
                 return 400, {"error": "give ?account=ID"}
@@ -395,7 +406,10 @@ class LocalCloudApp:
         if spec["service"] == "chatbot":
             from moto.chatbot.models import chatbot_backends
 
-            chatbot_backends[account]["aws"].authorize_slack_workspace(team_id, name)
+            disabled = spec.get("disabled_reason")
+            if disabled is not None and not isinstance(disabled, str):
+                return 400, {"error": "disabled_reason must be a string"}
+            chatbot_backends[account]["aws"].authorize_slack_workspace(team_id, name, disabled)
         else:
             from localcloud.modelvalidation import ServiceError
             from moto.supportapp.models import supportapp_backends
@@ -405,6 +419,25 @@ class LocalCloudApp:
             except ServiceError as err:
                 return 409, {"error": err.message, "code": err.code}
         return 200, {"authorized": team_id, "account": account, "service": spec["service"]}
+
+    @staticmethod
+    def teams_configure(spec: Any) -> tuple[int, Any]:
+        """The console step of AWS Chatbot that configures a Microsoft Teams team (no API does it)."""
+        if not isinstance(spec, dict):
+            return 400, {"error": "give {account, team_id, tenant_id}"}
+        account, team_id, tenant_id = spec.get("account"), spec.get("team_id"), spec.get("tenant_id")
+        if not isinstance(account, str) or not account.isdigit() or len(account) != 12:
+            return 400, {"error": "account (12 digits) is required"}
+        if not all(isinstance(v, str) and UUID.fullmatch(v) for v in (team_id, tenant_id)):
+            # ConfiguredTeam.TeamId and TenantId are UUIDs in the API model.
+            return 400, {"error": "team_id and tenant_id are required, each a UUID"}
+        disabled = spec.get("disabled_reason")
+        if disabled is not None and not isinstance(disabled, str):
+            return 400, {"error": "disabled_reason must be a string"}
+        from moto.chatbot.models import chatbot_backends
+
+        chatbot_backends[account]["aws"].configure_teams_team(team_id, tenant_id, spec.get("team_name") or team_id, disabled)
+        return 200, {"configured": team_id, "account": account}
 
     @staticmethod
     def sessions(account: str) -> list[dict[str, str]]:

@@ -163,11 +163,15 @@ def _cloudformation(operation: str, params: dict[str, Any], account: str, region
     arn:${Partition}:cloudformation:${Region}:${Account}:stack/${StackName}/${Id}
     (DescribeStackResource, DescribeStacks, DescribeStackEvents), stackset is
     arn:${Partition}:cloudformation:${Region}:${Account}:stackset/${StackSetName}:${Id}
-    (DescribeStackSet, ListStackInstances, DescribeStackInstance)."""
-    from localcloud.cfn import api, stacksets
+    (DescribeStackSet, ListStackInstances, DescribeStackInstance). Change set calls are authorized on their
+    stack; a change set named by its ARN alone is resolved to its stack's."""
+    from localcloud.cfn import api, changesets, stacksets
 
     action = f"cloudformation:{operation}"
     name = params.get("StackName")
+    change_set = str(params.get("ChangeSetName") or "")
+    if not name and change_set.startswith("arn:"):
+        return [Check(action, changesets.stack_arn_of(account, region, change_set) or change_set, {})]
     if name:
         name = str(name)
         if name.startswith("arn:"):

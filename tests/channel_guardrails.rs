@@ -44,7 +44,7 @@ async fn sns(account: &str, region: &str) -> aws_sdk_sns::Client {
 }
 
 /// A topic of its own for a test, so that no other test sees its subscriptions.
-async fn fresh_topic(account: &str, region: &str) -> String {
+pub(crate) async fn fresh_topic(account: &str, region: &str) -> String {
     sns(account, region)
         .await
         .create_topic()
@@ -58,7 +58,7 @@ async fn fresh_topic(account: &str, region: &str) -> String {
 }
 
 /// The ARNs of Chatbot's subscriptions to `topic`.
-async fn chatbot_subscriptions(account: &str, region: &str, topic: &str) -> Vec<String> {
+pub(crate) async fn chatbot_subscriptions(account: &str, region: &str, topic: &str) -> Vec<String> {
     sns(account, region)
         .await
         .list_subscriptions_by_topic()

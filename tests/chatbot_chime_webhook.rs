@@ -1,7 +1,7 @@
-//! Custom::ChatbotChimeWebhook through the real binary: create, update in
-//! place, replacement, tolerant deletes, adoption, the channel-role
-//! guardrail, and the WebhookUrl secret, which must not reach anything the
-//! provider writes or answers.
+//! Custom::ChatbotChimeWebhook through the real binary, what only this type
+//! does: the channel-role guardrail, the WebhookUrl secret, which must not
+//! reach anything the provider writes or answers, and its defaults. The
+//! lifecycle every type shares is in lifecycle.rs.
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -87,119 +87,6 @@ async fn describe(
         Err(e) if format!("{e:?}").contains("ResourceNotFound") => None,
         Err(e) => panic!("describe failed: {e:?}"),
     }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn create_update_replace_and_delete() {
-    let account = &cloud().members()[4];
-    let stack = Stack::new(account, TYPE);
-    let mut lambda = provider_lambda(&[]);
-    let client = chatbot(account).await;
-    let name = unique("chime");
-    let props = properties(account, &name, &webhook_url("t0ken-a"));
-
-    let created = send(&mut lambda, stack.create("Hook", &props), direct).await;
-    let arn = assert_success(&created);
-    assert_eq!(
-        arn,
-        format!("arn:aws:chatbot::{account}:chat-configuration/chime-webhook/{name}")
-    );
-    assert_eq!(
-        created["Data"],
-        json!({"Arn": arn, "ConfigurationName": name}),
-        "Data holds the ARN and name, nothing of the webhook"
-    );
-    let live = describe(&client, &arn).await.expect("created webhook");
-    assert_eq!(live.webhook_description(), "on-call room");
-    assert_eq!(live.logging_level(), Some("ERROR"));
-    assert_eq!(
-        live.iam_role_arn(),
-        cloud().account(account)["chatbot_role_arn"]
-    );
-    let tags = client
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        tags.tags()
-            .iter()
-            .any(|t| t.tag_key() == "chatops:logical-id" && t.tag_value() == "Hook")
-    );
-
-    let mut changed = props.clone();
-    changed["WebhookDescription"] = json!("incident room");
-    changed["LoggingLevel"] = json!("INFO");
-    changed["SnsTopicArns"] = json!([cloud().account(account)["topics"]["eu-west-1"]]);
-    let updated = send(
-        &mut lambda,
-        stack.update("Hook", &arn, &changed, &props),
-        sns_wrapped,
-    )
-    .await;
-    assert_eq!(
-        assert_success(&updated),
-        arn,
-        "an update in place keeps the id"
-    );
-    let live = describe(&client, &arn).await.expect("updated webhook");
-    assert_eq!(live.webhook_description(), "incident room");
-    assert_eq!(live.logging_level(), Some("INFO"));
-    assert_eq!(
-        live.sns_topic_arns(),
-        [cloud().account(account)["topics"]["eu-west-1"]
-            .as_str()
-            .unwrap()]
-    );
-
-    let new_name = unique("chime-new");
-    let mut renamed = changed.clone();
-    renamed["ConfigurationName"] = json!(new_name);
-    let replaced = send(
-        &mut lambda,
-        stack.update("Hook", &arn, &renamed, &changed),
-        direct,
-    )
-    .await;
-    let new_arn = assert_success(&replaced);
-    assert_ne!(new_arn, arn, "a new name replaces the webhook");
-    assert!(
-        describe(&client, &arn).await.is_some(),
-        "the old one stays for CloudFormation to delete"
-    );
-    assert!(describe(&client, &new_arn).await.is_some());
-
-    for (id, props) in [(&arn, &changed), (&new_arn, &renamed)] {
-        assert_success(&send(&mut lambda, stack.delete("Hook", id, props), direct).await);
-        assert!(describe(&client, id).await.is_none(), "{id} is gone");
-    }
-    assert_success(&send(&mut lambda, stack.delete("Hook", &arn, &changed), direct).await);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn retried_create_adopts_and_a_foreign_name_conflicts() {
-    let account = &cloud().members()[4];
-    let stack = Stack::new(account, TYPE);
-    let mut lambda = provider_lambda(&[]);
-    let props = properties(account, &unique("chime-retried"), &webhook_url("t0ken-b"));
-    let first = assert_success(&send(&mut lambda, stack.create("Hook", &props), direct).await);
-    let second = assert_success(&send(&mut lambda, stack.create("Hook", &props), direct).await);
-    assert_eq!(first, second, "a retried Create adopts what the first made");
-
-    let reason = assert_failed(
-        &send(
-            &mut lambda,
-            Stack::new(account, TYPE).create("Hook", &props),
-            direct,
-        )
-        .await,
-    );
-    assert!(
-        reason.contains("already exists") && reason.contains("choose another ConfigurationName"),
-        "{reason}"
-    );
-    assert_success(&send(&mut lambda, stack.delete("Hook", &first, &props), direct).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,18 +4,21 @@
 
 mod support;
 
+mod change_sets;
 mod channel_guardrails;
 mod chatbot_chime_webhook;
 mod chatbot_slack_channel;
 mod chatbot_teams_channel;
 mod contract;
+mod doctor;
 mod faults;
+mod import;
+mod lifecycle;
 mod organization;
 mod plan;
 mod provenance;
 mod secrets;
 mod stacks;
-mod supportapp_account_alias;
 mod supportapp_slack_channel;
 mod supportapp_slack_workspace;
 mod untrusted_input;

@@ -763,6 +763,42 @@ Resources:
         "the dev instance's override: {new:#}"
     );
 
+    // The same plan as a pull request comment: a row per instance that
+    // changes, the one that does not counted apart, one section per change.
+    let comment = chatops(&[
+        "plan",
+        &template_arg,
+        "--stack-set",
+        &name,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(comment.status.code(), Some(0), "{}", described(&comment));
+    let markdown = stdout(&comment);
+    assert!(
+        markdown.starts_with(&format!(
+            "### chatops plan of `{template_arg}` for stack `StackSet {name}`"
+        )),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(&format!("| `{dev}` | us-east-1 | 1 | 0 | 0 | 0 | 0 |")),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| 1 other account | | 0 | 0 | 0 | 0 | 0 |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(&format!("<details><summary>{dev} us-east-1: 1 to create")),
+        "{markdown}"
+    );
+    assert!(
+        !markdown.contains(&format!("<summary>{prod} ")),
+        "{markdown}"
+    );
+    assert!(markdown.contains("+ LoggingLevel = \"INFO\""), "{markdown}");
+
     // The StackSet's own template: nothing of this provider's in it.
     let unchanged = chatops(&["plan", "--stack-set", &name, "--detailed-exitcode"]);
     assert_eq!(

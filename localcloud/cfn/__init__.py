@@ -10,11 +10,11 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
-from localcloud.cfn import api, stacksets, wire
+from localcloud.cfn import api, changesets, stacksets, wire
 
 log = logging.getLogger("localcloud")
 
-HANDLERS = {**api.HANDLERS, **stacksets.HANDLERS}
+HANDLERS = {**api.HANDLERS, **stacksets.HANDLERS, **changesets.HANDLERS}  # changesets' GetTemplate also reads change sets
 
 
 def handle(operation: str | None, account: str, region: str, environ: dict[str, Any], body: bytes | None) -> tuple[int, list[tuple[str, str]], bytes] | None:
@@ -34,4 +34,5 @@ def handle(operation: str | None, account: str, region: str, environ: dict[str, 
 
 def reset() -> None:
     api.STORE.clear()
+    changesets.STORE.clear()
     stacksets.STORE.clear()

@@ -174,7 +174,10 @@ def _start_update(stack: Stack, req: dict[str, Any]) -> dict[str, Any]:
     if req.get("Capabilities") is not None:
         stack.capabilities = req["Capabilities"]
     stack.client_token = req.get("ClientRequestToken")
-    engine.start(stack, lambda: engine.run_update(stack, template, body, parameters))
+    # UpdateStack answers once the stack shows UPDATE_IN_PROGRESS: a DescribeStacks right after it
+    # must not see the previous status (as DeleteStack below).
+    stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
+    engine.start(stack, lambda: engine.run_update(stack, template, body, parameters, started=True))
     return {"StackId": stack.id}
 
 
@@ -328,8 +331,6 @@ def describe_stack_events(account: str, region: str, req: dict[str, Any]) -> dic
 
 
 def get_template(account: str, region: str, req: dict[str, Any]) -> dict[str, Any]:
-    if req.get("ChangeSetName"):
-        raise modeled_error("ChangeSetNotFoundException", "Change sets are not implemented by the local cloud")
     stack = STORE.get(account, region, req.get("StackName"))
     return {"TemplateBody": stack.template_body, "StagesAvailable": ["Original", "Processed"]}
 

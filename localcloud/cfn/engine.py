@@ -585,12 +585,15 @@ def run_delete(stack: Stack, retain: list[str], started: bool = False) -> None:
     stack.set_status("DELETE_COMPLETE")
 
 
-def run_update(stack: Stack, new_template: dict[str, Any], new_body: str, new_parameters: dict[str, Any]) -> None:
+def run_update(stack: Stack, new_template: dict[str, Any], new_body: str, new_parameters: dict[str, Any],
+               started: bool = False) -> None:
+    """Updates the stack; `started`: UpdateStack already set UPDATE_IN_PROGRESS."""
     old = {"template": stack.template, "body": stack.template_body, "parameters": stack.parameters, "outputs": stack.outputs}
     saved = {logical: res.snapshot() for logical, res in stack.resources.items()}
     with stack.lock:
         stack.template, stack.template_body, stack.parameters = new_template, new_body, new_parameters
-    stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
+    if not started:
+        stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
     ctx = stack.context()
     try:
         names = tpl.order(new_template, ctx.active)

@@ -491,3 +491,38 @@ def test_custom_actions_are_made_and_associated_with_configurations(lc, unique):
         chatbot.get_custom_action(CustomActionArn=arn)
     assert error_code(caught) == "ResourceNotFoundException"
     chatbot.delete_slack_channel_configuration(ChatConfigurationArn=config_arn)
+
+
+def test_a_workspace_or_team_an_organization_policy_denies_is_listed_disabled(lc):
+    """What an organization's Chatbot policy denies is DISABLED with a StateReason (API model, SlackWorkspace/ConfiguredTeam State)."""
+    account = lc.members[4]
+    chatbot = lc.client("chatbot", account)
+    reason = "The organization's Chatbot policy does not allow this Slack workspace"
+    status, _ = lc.control("POST", "slack-authorize", {"service": "chatbot", "account": account, "team_id": "T0DENIED1", "disabled_reason": reason})
+    assert status == 200
+    workspaces = {w["SlackTeamId"]: w for w in chatbot.describe_slack_workspaces()["SlackWorkspaces"]}
+    assert workspaces["T0DENIED1"]["State"] == "DISABLED" and workspaces["T0DENIED1"]["StateReason"] == reason
+    assert workspaces["T0CHATOPS1"]["State"] == "ENABLED" and "StateReason" not in workspaces["T0CHATOPS1"]
+    # Authorized again without a reason: enabled; the authorization deleted: gone with its state.
+    lc.control("POST", "slack-authorize", {"service": "chatbot", "account": account, "team_id": "T0DENIED1"})
+    assert {w["SlackTeamId"]: w["State"] for w in chatbot.describe_slack_workspaces()["SlackWorkspaces"]}["T0DENIED1"] == "ENABLED"
+    chatbot.delete_slack_workspace_authorization(SlackTeamId="T0DENIED1")
+
+    team, tenant = "6f1c2a3b-0000-4d5e-8f90-112233445566", lc.info["teams_tenant_id"]
+    status, _ = lc.control("POST", "teams-configure", {"account": account, "team_id": team, "tenant_id": tenant, "disabled_reason": "denied"})
+    assert status == 200
+    teams = {t["TeamId"]: t for t in chatbot.list_microsoft_teams_configured_teams()["ConfiguredTeams"]}
+    assert (teams[team]["TenantId"], teams[team]["State"], teams[team]["StateReason"]) == (tenant, "DISABLED", "denied")
+    assert teams[lc.info["teams_team_id"]]["State"] == "ENABLED"
+    chatbot.delete_microsoft_teams_configured_team(TeamId=team)
+    assert team not in [t["TeamId"] for t in chatbot.list_microsoft_teams_configured_teams()["ConfiguredTeams"]]
+
+
+@pytest.mark.parametrize("spec", [
+    {"team_id": "not-a-uuid", "tenant_id": "9c6b0c3e-7f5a-4b8e-9d1f-2a3b4c5d6e7f"},
+    {"team_id": "6f1c2a3b-0000-4d5e-8f90-112233445566"},
+    {"team_id": "6f1c2a3b-0000-4d5e-8f90-112233445566", "tenant_id": "9c6b0c3e-7f5a-4b8e-9d1f-2a3b4c5d6e7f", "disabled_reason": 3},
+])
+def test_teams_configure_takes_the_model_shapes_only(lc, spec):
+    status, out = lc.control("POST", "teams-configure", {"account": lc.members[4], **spec})
+    assert status == 400, out

@@ -262,8 +262,44 @@ Resources:
 """
 
 
-def plan_steps(lc: Cloud, provider: Provider, template: str, stack_set: str, life: "Lifecycle") -> list[Callable[[], dict[str, Any]]]:
-    """`chatops plan` on one account, the organization, an OU, and a StackSet; a failure reads as a FAILED response."""
+# What `chatops doctor` reads through the plan role: the workspaces and teams, the execution role,
+# an administrator channel role capped by a guardrail (its policies, the guardrail's versions), and
+# the topic whose Chatbot subscription the lifecycle's Slack channel made.
+DOCTOR_TEMPLATE = """
+Resources:
+  Alerts:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops-provider
+      ConfigurationName: doctor-alerts
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: CDOCTOR1
+      IamRoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/chatops-admin-channel"
+      SnsTopicArns: [!Sub "arn:${AWS::Partition}:sns:us-east-1:${AWS::AccountId}:chatops-alerts"]
+      GuardrailPolicies: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+"""
+
+
+def doctor_step(provider: Provider, life: "Lifecycle") -> Callable[[], dict[str, Any]]:
+    """`chatops doctor` on the lifecycle's account; exit 2 (something blocks a deploy) is a finding, 1 a failure."""
+    def run() -> dict[str, Any]:
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(DOCTOR_TEMPLATE)
+        try:
+            out = subprocess.run([BINARY, "doctor", f.name, "--accounts", life.account, "--json"], env=provider.env, capture_output=True,
+                                 text=True, timeout=120)
+        finally:
+            os.unlink(f.name)
+        if out.returncode not in (0, 2):
+            return {"Status": "FAILED", "Reason": out.stderr + out.stdout}
+        return {"Status": "SUCCESS"}
+
+    return run
+
+
+def plan_steps(lc: Cloud, provider: Provider, template: str, stack_set: str, change_set: str,
+               life: "Lifecycle") -> list[Callable[[], dict[str, Any]]]:
+    """`chatops plan` on one account, the organization, an OU, a StackSet and a change set; a failure reads as a FAILED response."""
     root = lc.client("organizations").list_roots()["Roots"][0]["Id"]
     slack = life.steps_properties["Slack"]
 
@@ -291,11 +327,12 @@ def plan_steps(lc: Cloud, provider: Provider, template: str, stack_set: str, lif
         lambda: run(template, "--org", *parameters),
         lambda: run(template, "--org", "--ou", root, *parameters),
         lambda: run("--stack-set", stack_set),
+        lambda: run("--change-set", change_set),
     ]
 
 
 @pytest.fixture(scope="module")
-def plan_inputs(private: Cloud, tmp_path_factory: Any) -> tuple[str, str]:
+def plan_inputs(private: Cloud, tmp_path_factory: Any) -> tuple[str, str, str]:
     path = tmp_path_factory.mktemp("plan") / "alias.yaml"
     path.write_text(PLAN_TEMPLATE)
     cfn = private.client("cloudformation")
@@ -308,7 +345,19 @@ def plan_inputs(private: Cloud, tmp_path_factory: Any) -> tuple[str, str]:
     from localcloud.tests.test_stacksets import wait_operation
 
     assert wait_operation(cfn, name, op, timeout=60)["Status"] == "SUCCEEDED"
-    return str(path), name
+    # A change set of a stack in the account whose plan role the tests edit.
+    member = private.client("cloudformation", private.members[1])
+    body = "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+    stack_id = member.create_stack(StackName="perm-plan-stack", TemplateBody=body)["StackId"]
+    from localcloud.tests.test_cloudformation import wait
+
+    assert wait(member, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    change_set = member.create_change_set(StackName=stack_id, ChangeSetName="perm-plan-review",
+                                          TemplateBody=body + "  Second: {Type: AWS::SNS::Topic}\n")["Id"]
+    from localcloud.tests.test_changesets import settled
+
+    assert settled(member, change_set)["Status"] == "CREATE_COMPLETE"
+    return str(path), name, change_set
 
 
 def without(document: dict[str, Any], sid: str, action: str) -> dict[str, Any]:
@@ -365,16 +414,17 @@ def test_each_permission_of_the_provider_role_is_needed(private: Cloud, sid: str
     check_needed(private, private.client("iam"), role, "chatops-provider", sid, action, life.steps()[:1], life.clean_up)
 
 
-def planned(lc: Cloud, plan_inputs: tuple[str, str], account: str) -> tuple[Lifecycle, list[Callable[[], dict[str, Any]]]]:
-    """A Slack channel made by the provider, then the reviewer's plans that read it."""
+def planned(lc: Cloud, plan_inputs: tuple[str, str, str], account: str) -> tuple[Lifecycle, list[Callable[[], dict[str, Any]]]]:
+    """A Slack channel made by the provider, then the reviewer's plans that read it, and `chatops doctor`."""
     life = Lifecycle(lc, Provider(lc), account)
     create = life.steps()[:1]
     assert first_failure(create) is None
-    return life, plan_steps(lc, Provider(lc, planner=True), *plan_inputs, life)
+    reviewer = Provider(lc, planner=True)
+    return life, plan_steps(lc, reviewer, *plan_inputs, life) + [doctor_step(reviewer, life)]
 
 
 @pytest.mark.parametrize("sid,action", PLANNER_ACTIONS, ids=[a for _, a in PLANNER_ACTIONS])
-def test_each_permission_of_the_planner_policy_is_needed(private: Cloud, plan_inputs: tuple[str, str], sid: str, action: str) -> None:
+def test_each_permission_of_the_planner_policy_is_needed(private: Cloud, plan_inputs: tuple[str, str, str], sid: str, action: str) -> None:
     """PlannerPolicy, on the reviewer's role in the management account (a managed policy: edited as a new default version)."""
     life, steps = planned(private, plan_inputs, private.members[1])
     iam = private.client("iam")
@@ -396,14 +446,17 @@ def test_each_permission_of_the_planner_policy_is_needed(private: Cloud, plan_in
 
 
 @pytest.mark.parametrize("sid,action", PLAN_ROLE_ACTIONS, ids=[a for _, a in PLAN_ROLE_ACTIONS])
-def test_each_permission_of_the_plan_role_is_needed(private: Cloud, plan_inputs: tuple[str, str], sid: str, action: str) -> None:
+def test_each_permission_of_the_plan_role_is_needed(private: Cloud, plan_inputs: tuple[str, str, str], sid: str, action: str) -> None:
     account = private.members[1]
     life, steps = planned(private, plan_inputs, account)
     iam = private.client("iam", account)
-    check_needed(private, iam, private.info["plan_role_name"], "chatops-plan", sid, action, steps[:1], life.clean_up)
+    # The plan of one account (a named stack's StackId, each type), the plan of the change set, then
+    # `chatops doctor` on the account.
+    check_needed(private, iam, private.info["plan_role_name"], "chatops-plan", sid, action, [steps[0], steps[-2], steps[-1]],
+                 life.clean_up)
 
 
-def test_the_lifecycle_and_plans_succeed_with_every_permission(private: Cloud, plan_inputs: tuple[str, str]) -> None:
+def test_the_lifecycle_and_plans_succeed_with_every_permission(private: Cloud, plan_inputs: tuple[str, str, str]) -> None:
     """The baseline: with the templates as they are, nothing fails."""
     life = Lifecycle(private, Provider(private), private.members[3])
     try:

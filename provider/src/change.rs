@@ -56,6 +56,8 @@ pub fn decide(old: &Value, new: &Value, create_only: &[&str], unordered: &[&str]
     names.dedup();
     let changed: Vec<String> = names
         .into_iter()
+        // Adopt steers a Create only: changing it later changes nothing.
+        .filter(|name| name.as_str() != crate::properties::ADOPT)
         .filter(|name| {
             let is_set = unordered.contains(&name.as_str());
             normalized(old.get(*name), is_set) != normalized(new.get(*name), is_set)
@@ -229,5 +231,13 @@ mod tests {
             decide(&old, &new, &[], &[]),
             Change::Replacement { .. }
         ));
+    }
+
+    #[test]
+    fn adopt_is_never_a_change() {
+        let old = json!({"ConfigurationName": "a"});
+        let new = json!({"ConfigurationName": "a", "Adopt": "true"});
+        assert_eq!(decide(&old, &new, CREATE_ONLY, &[]), Change::NoChange);
+        assert_eq!(decide(&new, &old, CREATE_ONLY, &[]), Change::NoChange);
     }
 }

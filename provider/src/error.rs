@@ -166,3 +166,222 @@ fn describe_transport_error<E: std::error::Error + 'static>(
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_chatbot::error::ErrorMetadata;
+    use aws_sdk_chatbot::operation::create_slack_channel_configuration::CreateSlackChannelConfigurationError as ChatbotError;
+    use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    const WHAT: &str = "Slack channel configuration arn:aws:chatbot::100000000001:chat-configuration/slack-channel/alerts";
+    /// A secret a request carried, which a service (or a proxy) may echo in
+    /// the body of its answer: never in what the error says.
+    const SECRET: &str = "https://hooks.chime.aws/incomingwebhooks/a1b2?token=CANARY-s3cr3t";
+
+    /// A service error with `code` and `message`, in an HTTP answer whose body
+    /// echoes the secret.
+    fn service_error(status: u16, code: &str, message: &str) -> SdkError<ChatbotError, Response> {
+        let metadata = ErrorMetadata::builder().code(code).message(message).build();
+        let raw = Response::new(
+            StatusCode::try_from(status).expect("a status"),
+            SdkBody::from(format!(
+                r#"{{"__type":"{code}","message":"{message}","echo":"{SECRET}"}}"#
+            )),
+        );
+        SdkError::service_error(ChatbotError::generic(metadata), raw)
+    }
+
+    fn mapped(service: &'static str, operation: &'static str, code: &str) -> Error {
+        Error::from_sdk(
+            service,
+            operation,
+            WHAT,
+            service_error(400, code, "the service's own words"),
+        )
+    }
+
+    /// Every message names the call, the resource and the service's words,
+    /// and never the secret of the raw answer.
+    fn assert_says_what_and_keeps_the_secret(error: &Error) {
+        let text = error.to_string();
+        assert!(text.contains(WHAT), "names the resource: {text}");
+        assert!(
+            text.contains("the service's own words"),
+            "keeps the service's message: {text}"
+        );
+        assert!(!text.contains("CANARY"), "leaks the secret: {text}");
+        assert!(!format!("{error:?}").contains("CANARY"), "{error:?}");
+    }
+
+    #[test]
+    fn throttling_codes_are_throttled_with_what_to_do() {
+        for code in [
+            "ThrottlingException",
+            "Throttling",
+            "TooManyRequestsException",
+            "ThrottledException",
+        ] {
+            let error = mapped("chatbot", "CreateSlackChannelConfiguration", code);
+            assert!(matches!(error, Error::Throttled(_)), "{code}: {error:?}");
+            assert!(error.to_string().contains("try again later"), "{error}");
+            assert_says_what_and_keeps_the_secret(&error);
+        }
+    }
+
+    #[test]
+    fn denials_are_access_denied_naming_the_policy_to_change() {
+        for code in [
+            "AccessDeniedException",
+            "AccessDenied",
+            "UnauthorizedOperation",
+            "AuthorizationError",
+        ] {
+            let error = mapped("chatbot", "CreateSlackChannelConfiguration", code);
+            assert!(matches!(error, Error::AccessDenied(_)), "{code}: {error:?}");
+            assert!(
+                error.to_string().contains("cfn-templates/member-role.yaml"),
+                "a call in the target account is the execution role's: {error}"
+            );
+            assert_says_what_and_keeps_the_secret(&error);
+        }
+        // Calls in the central account are the provider's role's (or the planner's).
+        for (service, operation) in [
+            ("organizations", "ListAccounts"),
+            ("sts", "AssumeRole"),
+            ("cloudformation", "DescribeStackSet"),
+        ] {
+            let error = mapped(service, operation, "AccessDenied");
+            let text = error.to_string();
+            assert!(
+                text.contains("cfn-templates/provider.yaml") && !text.contains("member-role.yaml"),
+                "{service} {operation}: {text}"
+            );
+        }
+        let expired = mapped("sts", "AssumeRole", "ExpiredTokenException");
+        assert!(matches!(expired, Error::AccessDenied(_)), "{expired:?}");
+        assert!(expired.to_string().contains("expired"), "{expired}");
+    }
+
+    #[test]
+    fn not_found_codes_are_not_found() {
+        for code in [
+            "ResourceNotFoundException",
+            "NotFoundException",
+            "NoSuchEntity",
+            "NotFound",
+        ] {
+            let error = mapped("iam", "GetRole", code);
+            assert!(error.is_not_found(), "{code}: {error:?}");
+            assert_says_what_and_keeps_the_secret(&error);
+        }
+        assert!(!mapped("iam", "GetRole", "ConflictException").is_not_found());
+    }
+
+    #[test]
+    fn conflict_and_quota_codes_have_their_own_variants() {
+        let conflict = mapped(
+            "supportapp",
+            "CreateSlackChannelConfiguration",
+            "ConflictException",
+        );
+        assert!(matches!(conflict, Error::Conflict(_)), "{conflict:?}");
+        assert!(
+            conflict
+                .to_string()
+                .starts_with("conflict: supportapp CreateSlackChannelConfiguration on ")
+        );
+        assert_says_what_and_keeps_the_secret(&conflict);
+        for code in ["LimitExceededException", "ServiceQuotaExceededException"] {
+            let error = mapped("supportapp", "RegisterSlackWorkspaceForOrganization", code);
+            assert!(
+                matches!(error, Error::LimitExceeded(_)),
+                "{code}: {error:?}"
+            );
+            assert_says_what_and_keeps_the_secret(&error);
+        }
+    }
+
+    #[test]
+    fn invalid_input_and_other_codes_are_the_services_refusal_in_its_words() {
+        for code in [
+            "InvalidParameterException",
+            "InvalidRequestException",
+            "ValidationException",
+            "InternalServiceError",
+        ] {
+            let error = mapped("chatbot", "CreateSlackChannelConfiguration", code);
+            match &error {
+                Error::Service {
+                    service,
+                    operation,
+                    message,
+                } => {
+                    assert_eq!(*service, "chatbot");
+                    assert_eq!(*operation, "CreateSlackChannelConfiguration");
+                    assert_eq!(message, &format!("{WHAT}: the service's own words"));
+                }
+                other => panic!("{code}: {other:?}"),
+            }
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("chatbot CreateSlackChannelConfiguration failed: "),
+                "{error}"
+            );
+            assert_says_what_and_keeps_the_secret(&error);
+        }
+    }
+
+    #[test]
+    fn a_transport_error_is_described_from_its_causes() {
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let error = Error::from_sdk(
+            "chatbot",
+            "CreateSlackChannelConfiguration",
+            WHAT,
+            SdkError::<ChatbotError, Response>::dispatch_failure(ConnectorError::io(Box::new(
+                refused,
+            ))),
+        );
+        let text = error.to_string();
+        assert!(matches!(error, Error::Service { .. }), "{error:?}");
+        assert!(
+            text.contains(WHAT) && text.contains("connection refused"),
+            "{text}"
+        );
+
+        // An answer that is not the service's (a proxy's page) has no code:
+        // its body, which may echo the request, is not repeated.
+        let raw = Response::new(
+            StatusCode::try_from(502).expect("a status"),
+            SdkBody::from(format!("<html>bad gateway for {SECRET}</html>")),
+        );
+        let unreadable = SdkError::<ChatbotError, Response>::response_error(
+            std::io::Error::other("the answer is not JSON"),
+            raw,
+        );
+        let error = Error::from_sdk(
+            "chatbot",
+            "CreateSlackChannelConfiguration",
+            WHAT,
+            unreadable,
+        );
+        let text = error.to_string();
+        assert!(text.contains(WHAT) && text.contains("not JSON"), "{text}");
+        assert!(!text.contains("CANARY"), "{text}");
+    }
+
+    #[test]
+    fn an_invalid_property_names_the_property_and_the_problem() {
+        let error = Error::invalid_property("Tags/0/Key", "is empty; give the tag a key");
+        assert_eq!(
+            error.to_string(),
+            "invalid property Tags/0/Key: is empty; give the tag a key"
+        );
+    }
+}

@@ -16,7 +16,14 @@ pub struct CommonProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
     pub region: Option<String>,
+    /// Take over what already exists with this resource's name (made in the console, owned by no stack) instead of failing the Create: true or false, default false. Only a stack in the account it names may adopt; the template's settings are then applied and, for AWS Chatbot, the ownership tags added. Never takes over what another stack owns. Changing it later changes nothing. `chatops import` writes templates with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<bool>,
 }
+
+/// The property that asks a Create to adopt what exists: it steers the
+/// provider once and is never part of the live resource.
+pub const ADOPT: &str = "Adopt";
 
 /// A key-value tag, as in every native CloudFormation type.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]

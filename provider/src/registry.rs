@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use crate::accounts::{AccountContext, Accounts};
+use crate::endpoints::Service;
 use crate::error::{Error, Result};
 use crate::plan::ResourcePlan;
 use crate::plan::compare::{self, Desired, Scope};
@@ -94,6 +95,10 @@ pub async fn dispatch(accounts: &Accounts, request: &Request) -> Result<Applied>
 pub trait ResourceType: Send + Sync {
     /// The CloudFormation type name, such as `Custom::ChatbotSlackChannel`.
     fn name(&self) -> &'static str;
+    /// The service whose API it calls.
+    fn service(&self) -> Service;
+    /// Whether the service keeps the provider's ownership tags on it.
+    fn ownership_tags(&self) -> bool;
     /// Its JSON Schema, generated from the properties struct.
     fn schema(&self) -> Value;
     /// Its secret properties: never read back, logged or shown.
@@ -139,6 +144,14 @@ impl<R> Type<R> {
 impl<R: Resource> ResourceType for Type<R> {
     fn name(&self) -> &'static str {
         R::TYPE_NAME
+    }
+
+    fn service(&self) -> Service {
+        R::SERVICE
+    }
+
+    fn ownership_tags(&self) -> bool {
+        R::OWNERSHIP_TAGS
     }
 
     fn schema(&self) -> Value {

@@ -342,6 +342,24 @@ impl LocalCloud {
     }
 }
 
+impl LocalCloud {
+    /// POSTs `spec` to control endpoint `route` (such as `teams-configure`,
+    /// localcloud/README.md) and expects it accepted.
+    pub async fn control(&self, route: &str, spec: &Value) {
+        let answer = http()
+            .post(format!("{}/_localcloud/{route}", self.endpoint))
+            .body(spec.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {route}: {e}"));
+        assert!(
+            answer.status().is_success(),
+            "{route} refused: {}",
+            answer.text().await.unwrap_or_default()
+        );
+    }
+}
+
 /// A client per call: each `#[tokio::test]` has its own runtime, and a pooled
 /// connection must not outlive the runtime that made it.
 fn http() -> reqwest::Client {

@@ -9,7 +9,7 @@ use aws_sdk_cloudformation::types::{Parameter, StackStatus};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use super::{cloud, unique};
+use super::{LocalCloud, cloud, unique};
 
 /// The function and its topic.
 #[derive(Debug, Clone)]
@@ -33,53 +33,57 @@ impl Deployment {
 pub async fn deployment() -> Deployment {
     static DEPLOYMENT: OnceCell<Deployment> = OnceCell::const_new();
     DEPLOYMENT
-        .get_or_init(|| async {
-            let name = unique("chatops-provider");
-            let env: serde_json::Map<String, Value> = cloud()
-                .provider_env()
-                .into_iter()
-                .map(|(k, v)| (k, Value::from(v)))
-                .chain([("RUST_LOG".to_owned(), Value::from("info"))])
-                .collect();
-            let spec = json!({
-                "name": name,
-                "command": [env!("CARGO_BIN_EXE_chatops")],
-                "env": env,
-                "timeout": 60,
-            });
-            let answer = reqwest::Client::new()
-                .post(format!("{}/_localcloud/functions", cloud().endpoint))
-                .body(spec.to_string())
-                .send()
-                .await
-                .expect("registering the function");
-            assert!(answer.status().is_success(), "function refused");
-            let body = answer.bytes().await.expect("function description");
-            let function: Value = serde_json::from_slice(&body).expect("function JSON");
-            let sns = aws_sdk_sns::Client::new(&cloud().sdk_config().await);
-            let topic_arn = sns
-                .create_topic()
-                .name(&name)
-                .send()
-                .await
-                .expect("creating the ServiceToken topic")
-                .topic_arn()
-                .expect("topic ARN")
-                .to_owned();
-            sns.subscribe()
-                .topic_arn(&topic_arn)
-                .protocol("lambda")
-                .endpoint(function["arn"].as_str().expect("function ARN"))
-                .send()
-                .await
-                .expect("subscribing the function");
-            Deployment {
-                topic_arn,
-                log_path: function["log_path"].as_str().unwrap_or_default().to_owned(),
-            }
-        })
+        .get_or_init(|| deploy_provider(cloud()))
         .await
         .clone()
+}
+
+/// Registers the provider as a function of `cloud`, subscribed to a new
+/// ServiceToken topic of its management account.
+pub async fn deploy_provider(cloud: &LocalCloud) -> Deployment {
+    let name = unique("chatops-provider");
+    let env: serde_json::Map<String, Value> = cloud
+        .provider_env()
+        .into_iter()
+        .map(|(k, v)| (k, Value::from(v)))
+        .chain([("RUST_LOG".to_owned(), Value::from("info"))])
+        .collect();
+    let spec = json!({
+        "name": name,
+        "command": [env!("CARGO_BIN_EXE_chatops")],
+        "env": env,
+        "timeout": 60,
+    });
+    let answer = reqwest::Client::new()
+        .post(format!("{}/_localcloud/functions", cloud.endpoint))
+        .body(spec.to_string())
+        .send()
+        .await
+        .expect("registering the function");
+    assert!(answer.status().is_success(), "function refused");
+    let body = answer.bytes().await.expect("function description");
+    let function: Value = serde_json::from_slice(&body).expect("function JSON");
+    let sns = aws_sdk_sns::Client::new(&cloud.sdk_config().await);
+    let topic_arn = sns
+        .create_topic()
+        .name(&name)
+        .send()
+        .await
+        .expect("creating the ServiceToken topic")
+        .topic_arn()
+        .expect("topic ARN")
+        .to_owned();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("lambda")
+        .endpoint(function["arn"].as_str().expect("function ARN"))
+        .send()
+        .await
+        .expect("subscribing the function");
+    Deployment {
+        topic_arn,
+        log_path: function["log_path"].as_str().unwrap_or_default().to_owned(),
+    }
 }
 
 /// A CloudFormation client acting in `account`.

@@ -74,15 +74,31 @@ class ChatbotBackend(BaseBackend):
         self.slack_workspaces: dict[str, str] = {}
         # team id -> {"TenantId", "TeamName"}; configured in the console (seeded).
         self.teams: dict[str, dict[str, str]] = {}
+        # (SLACK or TEAMS, team id) -> StateReason: what an organization's Chatbot policy
+        # denies is listed DISABLED with a reason (API model, SlackWorkspace/ConfiguredTeam State).
+        self.disabled: dict[tuple[str, str], str] = {}
         self.preferences = {"UserAuthorizationRequired": False, "TrainingDataCollectionEnabled": False}
 
     # -- seeding (the console steps that have no API) --------------------------------
 
-    def authorize_slack_workspace(self, team_id: str, team_name: str) -> None:
+    def authorize_slack_workspace(self, team_id: str, team_name: str, disabled_reason: str | None = None) -> None:
         self.slack_workspaces[team_id] = team_name
+        self._set_disabled(SLACK, team_id, disabled_reason)
 
-    def configure_teams_team(self, team_id: str, tenant_id: str, team_name: str) -> None:
+    def configure_teams_team(self, team_id: str, tenant_id: str, team_name: str, disabled_reason: str | None = None) -> None:
         self.teams[team_id] = {"TenantId": tenant_id, "TeamName": team_name}
+        self._set_disabled(TEAMS, team_id, disabled_reason)
+
+    def _set_disabled(self, kind: str, team_id: str, reason: str | None) -> None:
+        with self.lock:
+            if reason:
+                self.disabled[(kind, team_id)] = reason
+            else:
+                self.disabled.pop((kind, team_id), None)
+
+    def _state(self, kind: str, team_id: str) -> dict[str, str]:
+        reason = self.disabled.get((kind, team_id))
+        return {"State": "DISABLED", "StateReason": reason} if reason else {"State": "ENABLED"}
 
     # -- shared rules ---------------------------------------------------------------------
 
@@ -224,7 +240,7 @@ class ChatbotBackend(BaseBackend):
     def describe_slack_workspaces(self, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
         with self.lock:
             items = [
-                (i, {"SlackTeamId": team_id, "SlackTeamName": name, "State": "ENABLED"})
+                (i, {"SlackTeamId": team_id, "SlackTeamName": name, **self._state(SLACK, team_id)})
                 for i, (team_id, name) in enumerate(sorted(self.slack_workspaces.items()))
             ]
         return page(items, params.get("NextToken"), params.get("MaxResults", 100), "NextToken", "InvalidParameterException")
@@ -238,6 +254,7 @@ class ChatbotBackend(BaseBackend):
                     f"Delete the {len(in_use)} channel configuration(s) of Slack workspace {team_id} before deleting its authorization",
                 )
             self.slack_workspaces.pop(team_id, None)
+            self.disabled.pop((SLACK, team_id), None)
 
     # -- Chime ----------------------------------------------------------------------------
 
@@ -314,7 +331,7 @@ class ChatbotBackend(BaseBackend):
     def list_microsoft_teams_configured_teams(self, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
         with self.lock:
             items = [
-                (i, {"TeamId": team_id, "TenantId": t["TenantId"], "TeamName": t["TeamName"], "State": "ENABLED"})
+                (i, {"TeamId": team_id, "TenantId": t["TenantId"], "TeamName": t["TeamName"], **self._state(TEAMS, team_id)})
                 for i, (team_id, t) in enumerate(sorted(self.teams.items()))
             ]
         return page(items, params.get("NextToken"), params.get("MaxResults", 100), "NextToken", "InvalidParameterException")
@@ -328,6 +345,7 @@ class ChatbotBackend(BaseBackend):
                     f"Delete the {len(in_use)} channel configuration(s) of Microsoft Teams team {team_id} before deleting the team",
                 )
             self.teams.pop(team_id, None)
+            self.disabled.pop((TEAMS, team_id), None)
 
     def require(self, arn: str) -> None:
         with self.lock:

@@ -55,7 +55,8 @@ impl Accounts {
             .cloned()
     }
 
-    pub(super) async fn check_membership(&self, account_id: &str) -> Result<()> {
+    /// Refuses an account that is not an ACTIVE member of the organization.
+    pub async fn check_membership(&self, account_id: &str) -> Result<()> {
         let cached = self.memberships.lock().await.get(account_id).cloned();
         let status = match cached {
             Some((status, at)) if at.elapsed() < MEMBERSHIP_TTL => status,

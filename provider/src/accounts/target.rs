@@ -169,7 +169,7 @@ mod tests {
     fn common(account: Option<&str>) -> CommonProperties {
         CommonProperties {
             account_id: account.map(str::to_owned),
-            region: None,
+            ..CommonProperties::default()
         }
     }
     #[test]
@@ -215,6 +215,7 @@ mod tests {
             let common = CommonProperties {
                 account_id: account.map(str::to_owned),
                 region: region.map(str::to_owned),
+                ..CommonProperties::default()
             };
             let err = accounts(&["100000000001"])
                 .target(STACK, &common, Service::Chatbot)

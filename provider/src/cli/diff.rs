@@ -1,6 +1,7 @@
 //! `chatops diff OLD NEW`: what deploying NEW over OLD would do, from the two
 //! templates alone, with no cloud at all; the same output as `chatops plan`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -35,8 +36,8 @@ pub struct Diff {
 }
 
 impl Diff {
-    /// Runs the command.
-    pub fn execute(self) -> anyhow::Result<u8> {
+    /// Runs the command, printing to `out`.
+    pub fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
         crate::plan::targets::parse_account_ids(&self.account_id)?;
         let old = load_template(&self.old)?;
         let new = load_template(&self.new)?;
@@ -79,6 +80,79 @@ impl Diff {
                 outcome: Ok(outcome),
             }],
         );
-        self.output.finish(&plan)
+        self.output.finish(&plan, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::testing::{TEMPLATE, file, parse, text};
+    use crate::cli::{Command, EXIT_OK};
+
+    fn run(args: &[&str]) -> (anyhow::Result<u8>, String) {
+        let Command::Diff(diff) = parse(args) else {
+            panic!("not the diff command")
+        };
+        let mut out = Vec::new();
+        let result = diff.execute(&mut out);
+        (result, text(out))
+    }
+
+    fn templates() -> (String, String) {
+        let old = file("old.yaml", TEMPLATE);
+        let new = file(
+            "new.yaml",
+            &TEMPLATE.replace("LoggingLevel: ERROR", "LoggingLevel: INFO"),
+        );
+        (old.display().to_string(), new.display().to_string())
+    }
+
+    #[test]
+    fn the_same_template_twice_changes_nothing() {
+        let (old, _) = templates();
+        let (result, printed) = run(&["diff", &old, &old, "--detailed-exitcode", "--no-color"]);
+        assert_eq!(result.unwrap(), 0);
+        assert!(printed.contains("No changes"), "{printed}");
+    }
+
+    #[test]
+    fn a_changed_property_is_shown_with_its_diff_and_the_exit_code_says_so() {
+        let (old, new) = templates();
+        let args = ["diff", &old, &new, "--stack-name", "app", "--no-color"];
+        let (result, printed) = run(&args);
+        assert_eq!(result.unwrap(), EXIT_OK, "without --detailed-exitcode");
+        assert!(printed.contains("~ AlertsChannel"), "{printed}");
+        assert!(
+            printed.contains("-\"ERROR\"") && printed.contains("+\"INFO\""),
+            "{printed}"
+        );
+        assert!(!printed.contains('\u{1b}'), "no colours: {printed:?}");
+        let (result, _) = run(&[&args[..], &["--detailed-exitcode"]].concat());
+        assert_eq!(result.unwrap(), 2);
+    }
+
+    #[test]
+    fn json_is_one_document_with_the_change() {
+        let (old, new) = templates();
+        let (result, printed) = run(&["diff", &old, &new, "--stack-name", "app", "--json"]);
+        assert_eq!(result.unwrap(), EXIT_OK);
+        let plan: serde_json::Value = serde_json::from_str(&printed).expect("one JSON document");
+        let resource = &plan["accounts"][0]["resources"][0];
+        assert_eq!(resource["logical_id"], "AlertsChannel");
+        assert_eq!(resource["natural_key"], "app-alerts");
+        assert_eq!(resource["action"], "update");
+        assert_eq!(resource["changes"][0]["property"], "LoggingLevel");
+        assert_eq!(resource["changes"][0]["before"], "ERROR");
+        assert_eq!(resource["changes"][0]["after"], "INFO");
+        assert_eq!(plan["summary"]["update"], 1);
+    }
+
+    #[test]
+    fn a_template_that_cannot_be_read_is_an_error_naming_it() {
+        let (old, _) = templates();
+        let (result, printed) = run(&["diff", &old, "no-such-template.yaml"]);
+        let message = format!("{:#}", result.unwrap_err());
+        assert!(message.contains("no-such-template.yaml"), "{message}");
+        assert!(printed.is_empty(), "{printed}");
     }
 }

@@ -3,7 +3,7 @@
 //! property and the drift of live resources, before anything is deployed.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -11,10 +11,11 @@ use aws_sdk_cloudformation::types::CallAs;
 use futures::FutureExt;
 
 use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
-use crate::accounts::StackArn;
-use crate::plan::live::AccountsLive;
+use crate::accounts::{Accounts, StackArn, Target};
+use crate::plan::change_set::ChangeSetLocation;
+use crate::plan::live::{AccountsLive, LiveSource};
 use crate::plan::run::{self, DEFAULT_CONCURRENCY, Inputs, StackTarget};
-use crate::plan::{self as planning, Plan as PlanResult, Summary, json, targets, text};
+use crate::plan::{self as planning, Plan as PlanResult, Summary, json, markdown, targets, text};
 use crate::template::Template;
 
 /// Show what a template or StackSet would do in each account: create (+), update in place (~),
@@ -22,6 +23,7 @@ use crate::template::Template;
 #[derive(Debug, clap::Args)]
 pub struct Plan {
     /// The template (JSON or YAML). With --stack-set, defaults to the StackSet's current template.
+    #[arg(conflicts_with = "change_set")]
     template: Option<PathBuf>,
     #[command(flatten)]
     targets: TargetArgs,
@@ -36,13 +38,13 @@ pub struct Plan {
     call_as: String,
     /// The stack's name in each account: the value of AWS::StackName, and which live resources
     /// belong to the stack (their chatops:stack-id tag names it), so that those gone from the
-    /// template show as deleted.
+    /// template show as deleted. With --change-set NAME: the change set's stack (a name or StackId).
     #[arg(long, value_name = "NAME", conflicts_with = "stack_set")]
     stack_name: Option<String>,
     /// The template deployed now (JSON or YAML). Actions are then what CloudFormation will do
     /// (deployed → TEMPLATE), and live resources that differ from it show as drift. With
     /// --stack-set, the StackSet's current template is the deployed one.
-    #[arg(long, value_name = "FILE", conflicts_with = "stack_set")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stack_set", "change_set"])]
     deployed: Option<PathBuf>,
     /// A parameter value of the deployed stack, KEY=VALUE (repeatable), where it differs from
     /// --parameter: the deployed template is resolved with --parameter values otherwise.
@@ -52,6 +54,10 @@ pub struct Plan {
         requires = "deployed"
     )]
     deployed_parameter: Vec<String>,
+    /// Per-account parameter values, as `chatops import` writes them: a JSON object of account
+    /// id to parameters (either --parameters form); an account's values win over --parameter.
+    #[arg(long, value_name = "FILE", conflicts_with = "stack_set")]
+    parameter_overrides: Option<PathBuf>,
     /// The stacks' region (default: AWS_REGION). StackSet instances have their own.
     #[arg(long)]
     region: Option<String>,
@@ -84,6 +90,12 @@ struct TargetArgs {
     /// (read through CloudFormation).
     #[arg(long, value_name = "NAME")]
     stack_set: Option<String>,
+    /// Plan what executing this CloudFormation change set would do, against its stack as deployed
+    /// and the live resources: its ARN, or its name with --stack-name (a name or StackId). Its
+    /// template and parameters are read from CloudFormation, in the account and region of its ARN
+    /// (or of the StackId; else the caller's account and --region).
+    #[arg(long, value_name = "NAME|ARN")]
+    change_set: Option<String>,
 }
 
 /// Template parameters, as `chatops plan`, `diff` and `validate` take them.
@@ -133,13 +145,38 @@ impl ParameterArgs {
 }
 
 fn read_parameter_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    parameter_values(&read_json(path)?, path)
+}
+
+fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read parameters file {}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+/// `{"ACCOUNT": parameters}` from `path`, each account's in either form of `--parameters`.
+fn read_account_overrides(
+    path: &Path,
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let serde_json::Value::Object(accounts) = read_json(path)? else {
+        bail!(
+            "{}: parameter overrides are {{\"ACCOUNT\": [{{\"ParameterKey\": ..., \"ParameterValue\": ...}}]}}",
+            path.display()
+        );
+    };
+    accounts
+        .iter()
+        .map(|(account, values)| Ok((account.clone(), parameter_values(values, path)?)))
+        .collect()
+}
+
+fn parameter_values(
+    value: &serde_json::Value,
+    path: &Path,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let text_of = |v: &serde_json::Value| crate::template::parameters::scalar_text(v);
     let mut values = BTreeMap::new();
-    match &value {
+    match value {
         serde_json::Value::Object(map) => {
             for (key, v) in map {
                 let v = text_of(v).with_context(|| {
@@ -174,8 +211,13 @@ fn read_parameter_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> 
 /// How a plan is printed and what the exit code says.
 #[derive(Debug, Clone, clap::Args)]
 pub(super) struct OutputArgs {
-    /// Print the plan as JSON (the shape is documented in docs/plan.md).
-    #[arg(long)]
+    /// How the plan is printed: text (for people), json (the shape is documented in
+    /// docs/plan.md) or markdown (a pull request comment: a summary table, then one
+    /// collapsible section per account, cut to fit a GitHub comment).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "markdown"])]
+    format: String,
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
     /// Exit 0 when nothing changes, 2 when something changes or drifted, 1 on an error.
     #[arg(long)]
@@ -186,17 +228,29 @@ pub(super) struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Prints `plan` and gives the exit code.
-    pub(super) fn finish(&self, plan: &PlanResult) -> anyhow::Result<u8> {
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(&json::render(plan))?);
+    /// Prints `plan` to `out` and gives the exit code. Colours are for a
+    /// terminal: `out` is standard output, or a buffer in tests.
+    pub(super) fn finish(&self, plan: &PlanResult, out: &mut dyn Write) -> anyhow::Result<u8> {
+        let format = if self.json {
+            "json"
+        } else {
+            self.format.as_str()
+        };
+        if format == "json" {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json::render(plan))?
+            )?;
+        } else if format == "markdown" {
+            write!(out, "{}", markdown::render(plan, Default::default()))?;
         } else {
             let color = !self.no_color
                 && text::color_wanted(
                     std::io::stdout().is_terminal(),
                     std::env::var_os("NO_COLOR"),
                 );
-            print!("{}", text::render(plan, text::TextOptions { color }));
+            write!(out, "{}", text::render(plan, text::TextOptions { color }))?;
         }
         let summary = Summary::of_plan(plan);
         Ok(if self.detailed_exitcode {
@@ -215,11 +269,47 @@ pub(super) fn load_template(path: &Path) -> anyhow::Result<Template> {
 }
 
 impl Plan {
-    /// Runs the command.
-    pub async fn execute(self) -> anyhow::Result<u8> {
+    /// Runs the command, printing the plan to `out`.
+    pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
         let accounts = match &self.role_name {
             Some(role_name) => provider_with_role(role_name).await,
             None => provider_from_env().await,
+        };
+        let accounts: &Accounts = &accounts;
+        self.plan_with(
+            accounts,
+            || AccountsLive::new(accounts, "chatops-plan"),
+            out,
+        )
+        .await
+    }
+
+    /// Plans through `accounts`, reading live resources from what `live`
+    /// makes (the accounts themselves, or in tests a fixed list).
+    async fn plan_with<'a, S, L>(
+        self,
+        accounts: &'a Accounts,
+        live: L,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<u8>
+    where
+        S: LiveSource + 'a,
+        L: Fn() -> S + Send + Sync + 'a,
+    {
+        // What the command line alone can refuse, before any call.
+        let change_set_location = match &self.targets.change_set {
+            Some(name) => {
+                if !self.parameters.parameter.is_empty()
+                    || self.parameters.parameters_file.is_some()
+                {
+                    bail!(
+                        "--parameter and --parameters do not apply to --change-set: it is planned with \
+                         the change set's own parameters (make another change set to plan other values)"
+                    );
+                }
+                Some(ChangeSetLocation::new(name, self.stack_name.as_deref())?)
+            }
+            None => None,
         };
         let region = self.region.clone().unwrap_or_else(|| accounts.region());
         let mut inputs;
@@ -231,7 +321,34 @@ impl Plan {
         } else {
             CallAs::SelfValue
         };
-        if let Some(name) = &self.targets.stack_set {
+        let mut change_set = None;
+        if let (Some(name), Some(location)) = (&self.targets.change_set, &change_set_location) {
+            let target = change_set_target(accounts, location, self.region.as_deref()).await?;
+            let cloudformation = accounts
+                .cloudformation_in(&target, "chatops-plan")
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot reach CloudFormation in account {} {}",
+                        target.account_id, target.region
+                    )
+                })?;
+            let read = planning::change_set::read(&cloudformation, location)
+                .await
+                .with_context(|| format!("cannot read change set {name}"))?;
+            targets_list.push(StackTarget {
+                account_id: target.account_id,
+                region: target.region,
+                stack_name: Some(read.reference.stack_name.clone()),
+                stack_id: Some(read.reference.stack_id.clone()),
+                parameters: read.parameters,
+                deployed_parameters: read.deployed_parameters,
+            });
+            inputs = Inputs::new(read.template, read.deployed);
+            inputs.unknown_parameters = read.hidden_parameters;
+            stack = Some(read.reference.stack_name.clone());
+            change_set = Some(read.reference);
+        } else if let Some(name) = &self.targets.stack_set {
             let cloudformation = aws_sdk_cloudformation::Client::new(
                 &accounts.sdk_config_for(crate::adaptive::Api::CloudFormation),
             );
@@ -278,26 +395,38 @@ impl Plan {
                 };
                 deployed_parameters.extend(given.values(deployed)?);
             }
-            let account_ids = match &self.targets.accounts {
-                Some(list) => targets::parse_account_ids(list)?,
-                None => {
-                    let organizations = aws_sdk_organizations::Client::new(
-                        &accounts.sdk_config_for(crate::adaptive::Api::Organizations),
-                    );
-                    let listed = targets::organization_accounts(&organizations, self.ou.as_deref())
-                        .await
-                        .context("cannot list the organization's accounts")?;
-                    accounts.remember_active_accounts(listed.clone()).await;
-                    listed
-                }
+            let account_ids = super::account_ids(
+                accounts,
+                self.targets.accounts.as_deref(),
+                self.ou.as_deref(),
+            )
+            .await?;
+            let overrides = match &self.parameter_overrides {
+                Some(path) => read_account_overrides(path)?,
+                None => BTreeMap::new(),
             };
+            let declared = template.section("Parameters");
+            for (account, values) in &overrides {
+                if let Some(stray) = values.keys().find(|k| !declared.contains_key(*k)) {
+                    bail!(
+                        "{}: account {account} gives a value for {stray}, which {} does not declare",
+                        self.parameter_overrides
+                            .as_deref()
+                            .unwrap_or(Path::new(""))
+                            .display(),
+                        template.source
+                    );
+                }
+            }
             for account_id in account_ids {
+                let mut parameters = parameters.clone();
+                parameters.extend(overrides.get(&account_id).cloned().unwrap_or_default());
                 targets_list.push(StackTarget {
                     account_id,
                     region: region.clone(),
                     stack_name: self.stack_name.clone(),
                     stack_id: None,
-                    parameters: parameters.clone(),
+                    parameters,
                     deployed_parameters: deployed_parameters.clone(),
                 });
             }
@@ -328,8 +457,8 @@ impl Plan {
         run::resolve_stack(&inputs, &targets_list[0])
             .with_context(|| format!("in template {}", inputs.template.source))?;
 
-        let progress = progress_bar(targets_list.len());
-        let accounts_ref: &crate::accounts::Accounts = &accounts;
+        let progress = super::progress_bar(targets_list.len(), "planning");
+        let accounts_ref: &Accounts = accounts;
         let (stack_set_complete, stack_complete);
         let complete: Option<run::Complete<'_>> = match &stack_set_info {
             Some((cloudformation, stack_set)) => {
@@ -365,8 +494,9 @@ impl Plan {
             }
             // The stack's StackId tells which live resources are its own, as
             // the deploy tells them (by StackId, never by name).
-            None => match &self.stack_name {
-                Some(stack_name) => {
+            // A change set's StackId was read with it.
+            None => match (&self.stack_name, &change_set) {
+                (Some(stack_name), None) => {
                     stack_complete = move |mut target: StackTarget| {
                         async move {
                             let stack_region = crate::accounts::Target {
@@ -385,7 +515,7 @@ impl Plan {
                     };
                     Some(&stack_complete)
                 }
-                None => None,
+                _ => None,
             },
         };
         let accounts = run::plan_all(
@@ -393,31 +523,225 @@ impl Plan {
             &inputs,
             targets_list,
             complete,
-            || AccountsLive::new(accounts_ref, "chatops-plan"),
+            live,
             progress.as_ref(),
         )
         .await;
         if let Some(bar) = &progress {
             bar.finish_and_clear();
         }
-        let plan = run::assemble(&inputs, stack, accounts);
-        self.output.finish(&plan)
+        let mut plan = run::assemble(&inputs, stack, accounts);
+        plan.change_set = change_set;
+        self.output.finish(&plan, out)
     }
 }
 
-/// A progress bar on standard error when it is a terminal.
-fn progress_bar(accounts: usize) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
+/// The account and region of a change set: those of its ARN (or its stack's
+/// StackId), else the caller's own account and `region`.
+async fn change_set_target(
+    accounts: &crate::accounts::Accounts,
+    location: &ChangeSetLocation,
+    region: Option<&str>,
+) -> anyhow::Result<Target> {
+    let region = location
+        .region
+        .clone()
+        .or(region.map(str::to_owned))
+        .unwrap_or_else(|| accounts.region());
+    let account_id = match &location.account_id {
+        Some(account_id) => account_id.clone(),
+        None => aws_sdk_sts::Client::new(accounts.sdk_config())
+            .get_caller_identity()
+            .send()
+            .await
+            .context("cannot tell which account the change set is in (STS GetCallerIdentity); give its ARN")?
+            .account()
+            .context("STS GetCallerIdentity answered no account")?
+            .to_owned(),
+    };
+    Ok(Target {
+        partition: location
+            .partition
+            .clone()
+            .unwrap_or_else(|| crate::template::partition_of(&region).to_owned()),
+        account_id,
+        region,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use serde_json::json;
+
+    use super::*;
+    use crate::cli::Command;
+    use crate::cli::testing::{file, parse, text};
+    use crate::config::ProviderConfig;
+    use crate::plan::live::FixedLive;
+    use crate::properties::Tag;
+    use crate::resources::LiveResource;
+
+    const TEMPLATE: &str = r#"
+Parameters:
+  ServiceToken:
+    Type: String
+    Default: arn:aws:sns:us-east-1:123456789012:chatops-provider
+Resources:
+  AlertsChannel:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: !Ref ServiceToken
+      ConfigurationName: !Sub "alerts-${AWS::AccountId}"
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: C0ALERTS1
+      IamRoleArn: !Sub "arn:aws:iam::${AWS::AccountId}:role/chatops-alerts"
+      LoggingLevel: ERROR
+"#;
+
+    /// What account 100000000001 holds: the channel, at another logging level.
+    fn live_channel() -> LiveResource {
+        let account = "100000000001";
+        LiveResource {
+            physical_id: format!(
+                "arn:aws:chatbot::{account}:chat-configuration/slack-channel/alerts-{account}"
+            ),
+            natural_key: format!("alerts-{account}"),
+            properties: json!({
+                "ConfigurationName": format!("alerts-{account}"),
+                "SlackWorkspaceId": "T0CHATOPS1",
+                "SlackChannelId": "C0ALERTS1",
+                "IamRoleArn": format!("arn:aws:iam::{account}:role/chatops-alerts"),
+                "LoggingLevel": "INFO",
+                "GuardrailPolicies": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+                "UserRoleRequired": false,
+                "AccountId": account,
+                "Region": "us-east-2",
+            }),
+            tags: Vec::<Tag>::new(),
+        }
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(accounts as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "planning {pos}/{len} accounts {wide_bar} {elapsed}",
-    ) {
-        bar.set_style(style);
+
+    /// `chatops plan ARGS...` with live resources from `live`, reaching no account.
+    async fn run(args: &[&str], live: FixedLive) -> (anyhow::Result<u8>, String) {
+        let Command::Plan(plan) = parse(args) else {
+            panic!("not the plan command")
+        };
+        let sdk = SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            // Loopback, should a call slip through; none is made.
+            .endpoint_url(crate::cli::testing::closed_port())
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let accounts = Accounts::new(ProviderConfig::from_lookup(|_| None), sdk);
+        let mut out = Vec::new();
+        let result = plan.plan_with(&accounts, || live.clone(), &mut out).await;
+        (result, text(out))
     }
-    Some(bar)
+
+    #[tokio::test]
+    async fn each_account_is_planned_against_what_it_holds() {
+        let path = file("stack.yaml", TEMPLATE);
+        let live = FixedLive::new()
+            .with(
+                "100000000001",
+                "Custom::ChatbotSlackChannel",
+                live_channel(),
+            )
+            .refusing("100000000003", "not allowed to read this account");
+        let args = [
+            "plan",
+            path.to_str().expect("UTF-8"),
+            "--accounts",
+            "100000000001,100000000002,100000000003",
+            "--region",
+            "us-east-1",
+            "--no-color",
+        ];
+        let (result, printed) = run(&args, live.clone()).await;
+        assert_eq!(result.unwrap(), EXIT_ERROR, "an account failed: {printed}");
+        for expected in [
+            "Account 100000000001 us-east-1",
+            "  ~ AlertsChannel",
+            "          -\"INFO\"",
+            "          +\"ERROR\"",
+            "Account 100000000002 us-east-1",
+            "  + AlertsChannel",
+            "      + ConfigurationName = \"alerts-100000000002\"",
+            "Account 100000000003 us-east-1",
+            "  error: access denied: not allowed to read this account",
+            "Total over 3 accounts: 1 to create, 1 to update in place, 0 to replace, 0 to delete; \
+             0 drifted; 0 unchanged; 2 with changes, 1 failed.",
+        ] {
+            assert!(
+                printed.lines().any(|line| line == expected),
+                "{expected:?} in:\n{printed}"
+            );
+        }
+        assert!(!printed.contains('\u{1b}'), "no colours: {printed:?}");
+
+        let (result, printed) = run(
+            &[&args[..], &["--json", "--detailed-exitcode"]].concat(),
+            live,
+        )
+        .await;
+        assert_eq!(result.unwrap(), EXIT_ERROR, "{printed}");
+        let plan: serde_json::Value = serde_json::from_str(&printed).expect("one JSON document");
+        let actions: Vec<(&str, &str)> = plan["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .map(|a| {
+                (
+                    a["account_id"].as_str().unwrap_or_default(),
+                    a["resources"][0]["action"]
+                        .as_str()
+                        .or(a["error"].as_str())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("100000000001", "update"),
+                ("100000000002", "create"),
+                (
+                    "100000000003",
+                    "access denied: not allowed to read this account"
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_to_change_exits_0_with_detailed_exitcode() {
+        let path = file(
+            "stack.yaml",
+            &TEMPLATE.replace("LoggingLevel: ERROR", "LoggingLevel: INFO"),
+        );
+        let live = FixedLive::new().with(
+            "100000000001",
+            "Custom::ChatbotSlackChannel",
+            live_channel(),
+        );
+        let args = [
+            "plan",
+            path.to_str().expect("UTF-8"),
+            "--accounts",
+            "100000000001",
+            "--region",
+            "us-east-1",
+            "--no-color",
+        ];
+        let (result, printed) = run(
+            &[&args[..], &["--detailed-exitcode"]].concat(),
+            live.clone(),
+        )
+        .await;
+        assert_eq!(result.unwrap(), 0, "{printed}");
+        assert!(printed.contains("No changes"), "{printed}");
+        let (result, _) = run(&args, live).await;
+        assert_eq!(result.unwrap(), EXIT_OK);
+    }
 }

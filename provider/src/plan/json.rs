@@ -9,6 +9,11 @@
 //!   "template": "examples/chatops-stack.yaml",
 //!   "deployed": "deployed.yaml",            // or null
 //!   "stack": "chatops",                      // or null
+//!   "change_set": {                          // or null: the change set planned (--change-set)
+//!     "name": "review-42", "id": "arn:aws:cloudformation:...:changeSet/review-42/...",
+//!     "stack_name": "chatops", "stack_id": "arn:aws:cloudformation:...:stack/chatops/...",
+//!     "execution_status": "AVAILABLE"
+//!   },
 //!   "notes": ["not planned (...): ..."],
 //!   "accounts": [
 //!     {
@@ -22,7 +27,7 @@
 //!           "type": "Custom::ChatbotSlackChannel",
 //!           "natural_key": "alerts-100000000001",   // or null
 //!           "physical_id": "arn:aws:chatbot::...", // or null
-//!           "action": "update",          // create | update | replace | delete | no-change
+//!           "action": "update",          // create | adopt | update | replace | delete | no-change
 //!           "replacement_reasons": [],   // create-only properties forcing a replace
 //!           "changes": [
 //!             {
@@ -44,7 +49,7 @@
 //!     }
 //!   ],
 //!   "summary": {
-//!     "create": 0, "update": 1, "replace": 0, "delete": 0, "no_change": 2,
+//!     "create": 0, "adopt": 0, "update": 1, "replace": 0, "delete": 0, "no_change": 2,
 //!     "drifted": 0, "problems": 0,
 //!     "accounts": 1, "accounts_failed": 0, "accounts_changed": 1,
 //!     "has_changes": true, "has_errors": false
@@ -71,6 +76,13 @@ pub fn render(plan: &Plan) -> Value {
         "template": plan.template,
         "deployed": plan.deployed,
         "stack": plan.stack,
+        "change_set": plan.change_set.as_ref().map(|c| json!({
+            "name": c.name,
+            "id": c.id,
+            "stack_name": c.stack_name,
+            "stack_id": c.stack_id,
+            "execution_status": c.execution_status,
+        })),
         "notes": plan.notes,
         "accounts": plan.accounts.iter().map(account).collect::<Vec<_>>(),
         "summary": summary(&Summary::of_plan(plan)),
@@ -142,6 +154,7 @@ fn shown(value: &Shown) -> (Value, &'static str) {
 fn summary(summary: &Summary) -> Value {
     json!({
         "create": summary.create,
+        "adopt": summary.adopt,
         "update": summary.update,
         "replace": summary.replace,
         "delete": summary.delete,

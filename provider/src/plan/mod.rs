@@ -11,9 +11,11 @@
 
 use serde_json::Value;
 
+pub mod change_set;
 pub mod compare;
 pub mod json;
 pub mod live;
+pub mod markdown;
 pub mod run;
 pub mod targets;
 pub mod text;
@@ -31,6 +33,8 @@ pub struct Plan {
     pub deployed: Option<String>,
     /// The stack (or StackSet) whose resources the plan owns, when known.
     pub stack: Option<String>,
+    /// The change set the plan explains (`chatops plan --change-set`).
+    pub change_set: Option<change_set::ChangeSetRef>,
     /// Notes that hold for every account (such as resource types not planned).
     pub notes: Vec<String>,
     /// One entry per target account (and region), in account order.
@@ -53,6 +57,10 @@ pub struct AccountPlan {
 pub enum Action {
     /// Made anew.
     Create,
+    /// Taken over: it exists, no stack owns it, and the template says `Adopt:
+    /// true`; the deploy applies the changes shown (and, for AWS Chatbot, its
+    /// ownership tags).
+    Adopt,
     /// Updated where it is.
     Update,
     /// A new resource replaces the old one, because of `reasons` (create-only properties).
@@ -71,6 +79,7 @@ impl Action {
     pub fn name(&self) -> &'static str {
         match self {
             Action::Create => "create",
+            Action::Adopt => "adopt",
             Action::Update => "update",
             Action::Replace { .. } => "replace",
             Action::Delete => "delete",
@@ -146,6 +155,8 @@ pub struct ResourcePlan {
 pub struct Summary {
     /// Resources created.
     pub create: usize,
+    /// Resources adopted.
+    pub adopt: usize,
     /// Resources updated in place.
     pub update: usize,
     /// Resources replaced.
@@ -173,6 +184,7 @@ impl Summary {
         for resource in resources {
             match resource.action {
                 Action::Create => summary.create += 1,
+                Action::Adopt => summary.adopt += 1,
                 Action::Update => summary.update += 1,
                 Action::Replace { .. } => summary.replace += 1,
                 Action::Delete => summary.delete += 1,
@@ -215,6 +227,7 @@ impl Summary {
     fn add(self, other: &Summary) -> Summary {
         Summary {
             create: self.create + other.create,
+            adopt: self.adopt + other.adopt,
             update: self.update + other.update,
             replace: self.replace + other.replace,
             delete: self.delete + other.delete,
@@ -229,7 +242,7 @@ impl Summary {
 
     /// True when something would change or has drifted.
     pub fn has_changes(&self) -> bool {
-        self.create + self.update + self.replace + self.delete + self.drifted > 0
+        self.create + self.adopt + self.update + self.replace + self.delete + self.drifted > 0
     }
 
     /// True when an account failed or a resource's deploy will fail.

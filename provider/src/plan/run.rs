@@ -84,6 +84,9 @@ pub struct Inputs {
     /// A parameter with neither a value nor a default is known only after
     /// apply instead of an error (`chatops diff`: it is the same in both templates).
     pub missing_parameters_unknown: bool,
+    /// Parameters whose value CloudFormation does not show (NoEcho values of
+    /// a change set or a stack): known only after apply.
+    pub unknown_parameters: BTreeSet<String>,
 }
 
 impl Inputs {
@@ -96,6 +99,7 @@ impl Inputs {
             throttle_retries: DEFAULT_THROTTLE_RETRIES,
             retry_delay: Duration::from_millis(500),
             missing_parameters_unknown: false,
+            unknown_parameters: BTreeSet::new(),
         }
     }
 }
@@ -156,7 +160,8 @@ pub fn resolve_stack(inputs: &Inputs, target: &StackTarget) -> Result<ResolvedSt
     let pseudo = target.pseudo();
     let options = || ResolveOptions {
         missing_parameters_unknown: inputs.missing_parameters_unknown,
-        changing_resources: None,
+        unknown_parameters: inputs.unknown_parameters.clone(),
+        ..ResolveOptions::default()
     };
     let parameters = declared_only(&inputs.template, &target.parameters);
     let first = inputs
@@ -470,6 +475,7 @@ pub fn assemble(inputs: &Inputs, stack: Option<String>, accounts: Vec<AccountPla
         template: inputs.template.source.clone(),
         deployed: inputs.deployed.as_ref().map(|d| d.source.clone()),
         stack,
+        change_set: None,
         notes: template_notes(&inputs.template),
         accounts,
     }

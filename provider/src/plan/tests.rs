@@ -638,3 +638,186 @@ async fn throttled_accounts_are_tried_again_then_reported() {
     let error = failed[0].outcome.as_ref().unwrap_err();
     assert!(error.starts_with("throttled:"), "{error}");
 }
+
+const TYPE_SLACK: &str = "Custom::ChatbotSlackChannel";
+
+/// `Adopt: true` over what exists: an unowned configuration is an adoption
+/// showing what the deploy changes, one owned by another stack is a create
+/// that will fail, and nothing live is a create.
+#[tokio::test]
+async fn adoption_is_its_own_action_and_never_takes_from_another_stack() {
+    let text = r#"
+Resources:
+  Alerts:
+    Type: Custom::ChatbotSlackChannel
+    Properties:
+      ServiceToken: arn:aws:sns:us-east-1:123456789012:chatops
+      Adopt: true
+      ConfigurationName: console-alerts
+      SlackWorkspaceId: T0CHATOPS1
+      SlackChannelId: C0ALERTS1
+      IamRoleArn: !Sub "arn:aws:iam::${AWS::AccountId}:role/chatops-oncall"
+      LoggingLevel: ERROR
+"#;
+    let template = Template::parse(text, "adopt.yaml").unwrap();
+    let console_made = |account: &str, level: &str| {
+        let channel: SlackChannel = serde_json::from_value(json!({
+            "ConfigurationName": "console-alerts",
+            "SlackWorkspaceId": "T0CHATOPS1",
+            "SlackChannelId": "C0ALERTS1",
+            "IamRoleArn": format!("arn:aws:iam::{account}:role/chatops-oncall"),
+            "LoggingLevel": level,
+        }))
+        .unwrap();
+        channel
+    };
+    let other = Owner {
+        stack_id: "arn:aws:cloudformation:us-east-1:100000000002:stack/other/1".into(),
+        logical_id: "Theirs".into(),
+    };
+    let live = FixedLive::new()
+        .with(
+            "100000000001",
+            TYPE_SLACK,
+            live_resource("100000000001", &console_made("100000000001", "INFO"), None),
+        )
+        .with(
+            "100000000002",
+            TYPE_SLACK,
+            live_resource(
+                "100000000002",
+                &console_made("100000000002", "ERROR"),
+                Some(&other),
+            ),
+        );
+    let targets = ["100000000001", "100000000002", "100000000003"]
+        .iter()
+        .map(|a| target(a, &[]))
+        .collect();
+    let plan = plan_of(
+        &Inputs::new(template.clone(), None),
+        targets,
+        live.clone(),
+        Some(STACK),
+    )
+    .await;
+    // A StackSet instance that exists but never made it (its deployed
+    // template has it): an untagged configuration is still an adoption.
+    let deployed = plan_of(
+        &Inputs::new(template.clone(), Some(template)),
+        vec![target("100000000001", &[])],
+        live,
+        Some(STACK),
+    )
+    .await;
+    let resources = deployed.accounts[0].outcome.as_ref().unwrap();
+    assert_eq!(resources[0].action, Action::Adopt, "{resources:#?}");
+    assert_eq!(resources[0].drift, None);
+    let only = |account: &str| -> ResourcePlan {
+        let account = plan.accounts.iter().find(|a| a.account_id == account);
+        account.unwrap().outcome.as_ref().unwrap()[0].clone()
+    };
+    let adopted = only("100000000001");
+    assert_eq!(adopted.action, Action::Adopt, "{adopted:#?}");
+    assert_eq!(adopted.problem, None);
+    let names: Vec<&str> = adopted.changes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["LoggingLevel"], "only what differs from live");
+    let theirs = only("100000000002");
+    assert_eq!(theirs.action, Action::Create);
+    let problem = theirs.problem.unwrap_or_default();
+    assert!(
+        problem.contains("Theirs") && problem.contains("never takes over"),
+        "{problem}"
+    );
+    assert_eq!(only("100000000003").action, Action::Create);
+    let shown = text::render(&plan, text::TextOptions { color: false });
+    assert!(
+        shown.contains("<= Alerts") && shown.contains("1 to adopt"),
+        "{shown}"
+    );
+    let rendered = json::render(&plan);
+    assert_eq!(rendered["summary"]["adopt"], 1, "{rendered:#}");
+}
+
+/// A StackSet's new version (stack-v2.yaml) over its three instances, each
+/// with its own overrides and drift.
+async fn stack_set_plan() -> Plan {
+    let deployed = load("stack.yaml");
+    let mut live = FixedLive::new();
+    let mut one = deploy(&deployed, "100000000001", &[("Environment", "dev")]);
+    edit(named(&mut one, "alerts"), |p| {
+        p["UserRoleRequired"] = json!(true)
+    });
+    let two = deploy(&deployed, "100000000002", &[]);
+    let mut three = deploy(&deployed, "100000000003", &[]);
+    edit(named(&mut three, "alerts"), |p| {
+        p["LoggingLevel"] = json!("INFO")
+    });
+    let overrides = [
+        ("100000000001", vec![("Environment", "dev")]),
+        ("100000000002", vec![]),
+        ("100000000003", vec![]),
+    ];
+    for (account, resources) in [
+        ("100000000001", one),
+        ("100000000002", two),
+        ("100000000003", three),
+    ] {
+        for resource in resources {
+            live = live.with(account, "Custom::ChatbotSlackChannel", resource);
+        }
+    }
+    let targets = overrides
+        .iter()
+        .map(|(account, values)| StackTarget {
+            ..target(account, values)
+        })
+        .collect();
+    let inputs = Inputs::new(load("stack-v2.yaml"), Some(deployed));
+    plan_of(&inputs, targets, live, Some("StackSet chatops-org")).await
+}
+
+#[tokio::test]
+async fn golden_markdown_of_a_stack_set_over_three_accounts() {
+    let plan = stack_set_plan().await;
+    let markdown = markdown::render(&plan, Default::default());
+    assert_no_secret(&markdown);
+    assert!(!markdown.contains("C0ONCALL8"), "{markdown}");
+    golden("stack-set.md", &markdown);
+    // The summary table comes first, one row per account, before any section.
+    let table = markdown.find("| Account |").unwrap();
+    let first_section = markdown.find("<details>").unwrap();
+    assert!(table < first_section);
+    for account in ["100000000001", "100000000002", "100000000003"] {
+        assert!(markdown[table..first_section].contains(&format!("| `{account}` |")));
+        assert!(markdown.contains(&format!("<summary>{account} us-east-1:")));
+    }
+    assert_eq!(markdown.matches("<details>").count(), 3);
+    assert_eq!(markdown.matches("</details>").count(), 3);
+    assert!(markdown.contains("must be **replaced** (because of `SlackWorkspaceId`)"));
+    assert!(markdown.contains("! UserRoleRequired"), "{markdown}");
+    assert!(!markdown.contains("Cut to fit"));
+}
+
+#[tokio::test]
+async fn markdown_is_cut_to_its_budget_with_a_note_of_what_was_cut() {
+    let plan = stack_set_plan().await;
+    let whole = markdown::render(&plan, Default::default());
+    let section = whole.find("<details>").unwrap();
+    let budget = section + 3_000;
+    let cut = markdown::render(&plan, markdown::MarkdownOptions { budget });
+    assert!(cut.len() <= budget, "{} > {budget}", cut.len());
+    assert!(cut.len() < whole.len());
+    assert!(
+        cut.contains("**Cut to fit a GitHub comment** (at most 65,536 characters)"),
+        "{cut}"
+    );
+    let shown = cut.matches("<details>").count();
+    assert!(shown < 3, "{cut}");
+    assert!(
+        cut.contains(&format!("the details of {} account", 3 - shown)),
+        "{cut}"
+    );
+    // The table is never cut when it fits: every account is still counted.
+    assert!(cut.contains("| **Total: 3 accounts** |"), "{cut}");
+}

@@ -1,5 +1,5 @@
 //! The plan as people read it, in the style known from Terraform: `+`
-//! create, `~` update in place, `-/+` replace, `-` delete, `!` drift, with a
+//! create, `<=` adopt, `~` update in place, `-/+` replace, `-` delete, `!` drift, with a
 //! unified diff of each changed property; colours only when asked (a
 //! terminal without NO_COLOR).
 
@@ -62,11 +62,23 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
     };
     let mut out = String::new();
     let mut heading = format!("Plan of {}", plan.template);
-    if let Some(stack) = &plan.stack {
-        let _ = write!(heading, " for stack {stack}");
-    }
-    if let Some(deployed) = &plan.deployed {
-        let _ = write!(heading, ", compared with the deployed template {deployed}");
+    if let Some(change_set) = &plan.change_set {
+        heading = format!(
+            "Plan of change set {} [{}] of stack {} [{}] (execution status {}): \
+             its template and parameters against the stack as deployed",
+            change_set.name,
+            change_set.id,
+            change_set.stack_name,
+            change_set.stack_id,
+            change_set.execution_status
+        );
+    } else {
+        if let Some(stack) = &plan.stack {
+            let _ = write!(heading, " for stack {stack}");
+        }
+        if let Some(deployed) = &plan.deployed {
+            let _ = write!(heading, ", compared with the deployed template {deployed}");
+        }
     }
     let _ = writeln!(out, "{}", painter.paint(Style::Bold, &heading));
     for note in &plan.notes {
@@ -136,8 +148,15 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
 }
 
 fn counts(summary: &Summary) -> String {
+    // Adoptions are counted only when there are some, so that plans without
+    // them read as they always did.
+    let adopt = if summary.adopt > 0 {
+        format!("{} to adopt, ", summary.adopt)
+    } else {
+        String::new()
+    };
     format!(
-        "{} to create, {} to update in place, {} to replace, {} to delete; {} drifted; {} unchanged",
+        "{} to create, {adopt}{} to update in place, {} to replace, {} to delete; {} drifted; {} unchanged",
         summary.create,
         summary.update,
         summary.replace,
@@ -162,6 +181,11 @@ fn label(resource: &ResourcePlan) -> String {
 fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan) {
     let (symbol, style, verb) = match &resource.action {
         Action::Create => ("  +", Style::Create, "will be created".to_owned()),
+        Action::Adopt => (
+            " <=",
+            Style::Update,
+            "exists and belongs to no stack: will be adopted, with these changes".to_owned(),
+        ),
         Action::Update => ("  ~", Style::Update, "will be updated in place".to_owned()),
         Action::Replace { reasons } => (
             "-/+",
@@ -267,7 +291,9 @@ fn render_resource(out: &mut String, painter: &Painter, resource: &ResourcePlan)
     }
 }
 
-fn text_of(value: &Shown) -> Option<String> {
+/// How a value is shown: secrets as `(sensitive)`, never their value (also
+/// what the Markdown output shows).
+pub(super) fn text_of(value: &Shown) -> Option<String> {
     match value {
         Shown::Absent => None,
         Shown::Value(v) => Some(serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())),

@@ -51,7 +51,8 @@ pub async fn run<R: Resource>(accounts: &Accounts, request: &Request) -> Result<
             let desired = read::<R>(&request.properties, Reading::Strict)?;
             provenance::verify(accounts, request).await?;
             let ctx = context_for(accounts, &owner, &desired).await?;
-            let physical_id = desired.create(&ctx, &owner).await?;
+            let physical_id =
+                crate::request::adoption::create_or_adopt(&desired, &ctx, &owner).await?;
             Ok(applied(&desired, physical_id))
         }
         RequestKind::Update => {

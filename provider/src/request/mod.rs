@@ -4,6 +4,7 @@
 //! has CloudFormation confirm each request; [`lifecycle`] carries it out for
 //! one resource type; [`response`] and [`response_url`] send the answer.
 
+pub mod adoption;
 pub mod event;
 pub mod handler;
 pub mod lambda;
@@ -11,3 +12,5 @@ pub mod lifecycle;
 pub mod provenance;
 pub mod response;
 pub mod response_url;
+#[cfg(test)]
+mod tests;

@@ -106,8 +106,11 @@ where
         }
         return Err(Error::Conflict(format!(
             "a chat configuration named {name:?} already exists in account {} and was not created by {} \
-             of this stack; choose another ConfigurationName, or delete the existing configuration",
+             of this stack; to bring one made in the console under this stack, set Adopt: true on {} \
+             (`chatops import` writes such a template); else choose another ConfigurationName, or delete \
+             the existing configuration",
             ctx.account_id(),
+            owner.logical_id,
             owner.logical_id
         )));
     };

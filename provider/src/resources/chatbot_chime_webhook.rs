@@ -283,6 +283,7 @@ fn live_properties(ctx: &AccountContext, live: &ChimeWebhookConfiguration, tags:
         common: CommonProperties {
             account_id: Some(ctx.account_id().to_owned()),
             region: Some(ctx.target.region.clone()),
+            adopt: None,
         },
     };
     let mut value = serde_json::to_value(properties).expect("properties serialize");

@@ -287,6 +287,7 @@ fn live_properties(
         common: CommonProperties {
             account_id: Some(ctx.account_id().to_owned()),
             region: Some(ctx.target.region.clone()),
+            adopt: None,
         },
     };
     serde_json::to_value(properties).expect("properties serialize")

@@ -15,13 +15,13 @@ use crate::error::Result;
 use crate::ownership::Owner;
 use crate::properties::CommonProperties;
 
-mod chatbot;
+pub(crate) mod chatbot;
 pub mod chatbot_chime_webhook;
 pub mod chatbot_slack_channel;
 pub mod chatbot_teams_channel;
-mod guardrails;
-mod prerequisites;
-mod supportapp;
+pub(crate) mod guardrails;
+pub(crate) mod prerequisites;
+pub(crate) mod supportapp;
 pub mod supportapp_account_alias;
 pub mod supportapp_slack_channel;
 pub mod supportapp_slack_workspace;

@@ -72,7 +72,8 @@ impl Resource for AccountAlias {
                 return Err(Error::Conflict(format!(
                     "account {} already has the AWS Support App alias {existing:?} (set in the Support Center \
                      console or by another stack); an account has one alias: set AccountAlias to {existing:?} \
-                     to manage it here, or delete it first (aws support-app delete-account-alias)",
+                     to manage it here, set Adopt: true to replace it with this one (`chatops import` writes \
+                     such a template), or delete it first (aws support-app delete-account-alias)",
                     ctx.account_id()
                 )));
             }

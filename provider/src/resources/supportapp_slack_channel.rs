@@ -287,7 +287,8 @@ impl SupportSlackChannel {
             Some(_) => Err(Error::Conflict(format!(
                 "Slack channel {} of workspace {} is already configured for the AWS Support App in account {} \
                  with other settings (by another stack or in the Support Center console); use another \
-                 channel, or delete that configuration first",
+                 channel, set Adopt: true to apply this template's settings to it (`chatops import` writes \
+                 such a template), or delete that configuration first",
                 self.channel_id,
                 self.team_id,
                 ctx.account_id()
@@ -357,6 +358,7 @@ fn live_properties(ctx: &AccountContext, live: &SlackChannelConfiguration) -> Va
         common: CommonProperties {
             account_id: Some(ctx.account_id().to_owned()),
             region: Some(ctx.target.region.clone()),
+            adopt: None,
         },
     };
     serde_json::to_value(properties).expect("properties serialize")

@@ -217,6 +217,10 @@ pub struct ResolveOptions {
     /// The logical ids of the resources the deploy creates or changes; a value
     /// read from one of them is known to change. `None`: not known.
     pub changing_resources: Option<BTreeSet<String>>,
+    /// Parameters whose value exists but cannot be read (a NoEcho value that
+    /// CloudFormation shows as `****`): known only after apply, never their
+    /// Default.
+    pub unknown_parameters: BTreeSet<String>,
 }
 
 /// One resource of a template with its properties resolved.

@@ -191,6 +191,13 @@ pub fn resolve(
     let mut resolved = ResolvedParameters::default();
     for decl in declarations {
         let location = format!("Parameters/{}", decl.name);
+        if options.unknown_parameters.contains(&decl.name) {
+            resolved.values.insert(
+                decl.name.clone(),
+                unknown(&format!("parameter {} (NoEcho)", decl.name), false),
+            );
+            continue;
+        }
         let text = match overrides.get(&decl.name).or(decl.default.as_ref()) {
             Some(text) => text.clone(),
             None if options.missing_parameters_unknown => {
@@ -387,5 +394,19 @@ mod tests {
             .unwrap()
             .values;
         assert!(super::super::unknown_origin(&values["Channel"]).is_some());
+    }
+
+    #[test]
+    fn a_value_cloudformation_hides_is_unknown_not_its_default() {
+        let t = template(
+            "  Hook: {Type: String, NoEcho: true, Default: 'https://hooks.chime.aws/incomingwebhooks/a?token=b'}",
+        );
+        let options = ResolveOptions {
+            unknown_parameters: ["Hook".to_owned()].into(),
+            ..Default::default()
+        };
+        let resolved = resolve(declarations(&t), &BTreeMap::new(), &options).unwrap();
+        assert!(super::super::unknown_origin(&resolved.values["Hook"]).is_some());
+        assert!(resolved.secrets.is_empty(), "{:?}", resolved.secrets);
     }
 }

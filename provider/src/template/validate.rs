@@ -233,7 +233,7 @@ fn error_finding(error: crate::Error) -> Finding {
 pub fn options() -> ResolveOptions {
     ResolveOptions {
         missing_parameters_unknown: true,
-        changing_resources: None,
+        ..ResolveOptions::default()
     }
 }
 

@@ -290,6 +290,7 @@ fn online<R: Resource>(
         };
     };
     let current = &live[index];
+    let adopting = adopting(n, d, &current.resource);
     match owner::<R>(scope, &current.resource.tags) {
         Owned::Ours(logical_id) if logical_id != n.logical_id => {
             let mut plan = create_plan(scope, n);
@@ -317,7 +318,7 @@ fn online<R: Resource>(
             plan.problem.get_or_insert_with(|| {
                 format!(
                     "the create will fail: a {} {:?} already exists in account {}, owned by {logical_id} \
-                     of stack {stack}; {what_to_do}",
+                     of stack {stack} (Adopt never takes over what another stack owns); {what_to_do}",
                     R::TYPE_NAME,
                     current.resource.natural_key,
                     current.target.account_id
@@ -325,12 +326,14 @@ fn online<R: Resource>(
             });
             return plan;
         }
+        Owned::Unmanaged if adopting => {}
         Owned::Unmanaged => {
             let mut plan = create_plan(scope, n);
             plan.problem.get_or_insert_with(|| {
                 format!(
                     "the create will fail: a {} {:?} already exists in account {} and was not made \
-                     through this provider; choose another name, or delete it",
+                     through this provider; set Adopt: true to bring it under this stack (`chatops \
+                     import` writes such a template), choose another name, or delete it",
                     R::TYPE_NAME,
                     current.resource.natural_key,
                     current.target.account_id
@@ -393,6 +396,10 @@ fn online<R: Resource>(
         plan.natural_key = Some(current.resource.natural_key.clone());
     }
     plan.drift = drift;
+    if adopting {
+        adoption_plan::<R>(&mut plan, n, &current.target, &against_live);
+        return plan;
+    }
     if plan.problem.is_none() {
         let old_parsed = d
             .and_then(|d| d.parsed.clone())
@@ -400,6 +407,51 @@ fn online<R: Resource>(
         plan.problem = replacement_problem(scope, n, old_parsed.as_ref(), &decided);
     }
     plan
+}
+
+/// Whether the deploy adopts `live` for `n`: the template asks for it and no
+/// stack owns it. AWS Chatbot: no ownership tags (whatever was deployed, the
+/// stack would have tagged what it made). The Support App has no tags: only
+/// while the stack has not deployed the resource yet.
+fn adopting<R: Resource>(n: &Prepared<R>, d: Option<&Prepared<R>>, live: &LiveResource) -> bool {
+    let asks = n.parsed.as_ref().and_then(|p| p.common().adopt) == Some(true);
+    let unowned = if R::OWNERSHIP_TAGS {
+        Owner::of_tags(&live.tags).is_none()
+    } else {
+        d.is_none()
+    };
+    asks && unowned
+}
+
+/// `plan` as an adoption: the deploy applies the differences from live
+/// (`against_live`) with the type's Update, which cannot change a
+/// create-only property, and only a stack in the account may adopt there.
+fn adoption_plan<R: Resource>(
+    plan: &mut ResourcePlan,
+    n: &Prepared<R>,
+    target: &Target,
+    against_live: &Change,
+) {
+    plan.action = Action::Adopt;
+    // The stack never made it: how it differs from a deployed template is not drift.
+    plan.drift = None;
+    for change in &mut plan.changes {
+        change.forces_replacement = false;
+    }
+    if plan.problem.is_some() {
+        return;
+    }
+    if let Err(e) = crate::request::adoption::check_same_account(&target.account_id, &n.owner) {
+        plan.problem = Some(format!("the adoption will fail: {e}"));
+    } else if let Change::Replacement { reasons, .. } = against_live {
+        plan.problem = Some(format!(
+            "the adoption will fail: it applies the template with an update, which cannot change {} of \
+             what exists; set {} to the live value{} (as `chatops import` writes it)",
+            reasons.join(", "),
+            reasons.join(", "),
+            if reasons.len() == 1 { "" } else { "s" }
+        ));
+    }
 }
 
 /// The deployed resource is gone from the account.
@@ -707,6 +759,7 @@ mod tests {
             template: "t".into(),
             deployed: None,
             stack: None,
+            change_set: None,
             notes: Vec::new(),
             accounts: vec![super::super::AccountPlan {
                 account_id: "100000000001".into(),
@@ -716,9 +769,17 @@ mod tests {
         };
         let text = super::super::text::render(&plan, Default::default());
         let json = super::super::json::render(&plan).to_string();
+        let markdown = super::super::markdown::render(&plan, Default::default());
         assert!(
-            !text.contains("very-secret") && !json.contains("very-secret"),
-            "{text}\n{json}"
+            !text.contains("very-secret")
+                && !json.contains("very-secret")
+                && !markdown.contains("very-secret"),
+            "{text}\n{json}\n{markdown}"
+        );
+        assert!(
+            markdown.contains("+ WebhookUrl = (sensitive)")
+                && markdown.contains("~ WebhookUrl = (sensitive value changed)"),
+            "{markdown}"
         );
         assert!(
             text.lines()
