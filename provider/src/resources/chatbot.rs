@@ -145,6 +145,16 @@ pub async fn live_configuration(
     })
 }
 
+/// `None` when what a listing named was deleted before its details were read
+/// (by another stack's delete, or in the console): it is gone, not an error
+/// that would fail the whole listing.
+pub fn unless_gone_meanwhile<T>(read: Result<T>) -> Result<Option<T>> {
+    match read {
+        Err(e) if e.is_not_found() => Ok(None),
+        other => other.map(Some),
+    }
+}
+
 /// `None` for an empty list: the service applies its default then.
 pub fn non_empty(items: &[String]) -> Option<Vec<String>> {
     (!items.is_empty()).then(|| items.to_vec())
@@ -419,4 +429,20 @@ pub async fn sync_custom_actions(
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration deleted between the listing and the read of its
+    /// details is left out; any other failure still fails the listing.
+    #[test]
+    fn what_was_deleted_meanwhile_is_left_out_of_a_listing() {
+        let gone: Result<u8> = Err(Error::NotFound("deleted".into()));
+        assert_eq!(unless_gone_meanwhile(gone).unwrap(), None);
+        assert_eq!(unless_gone_meanwhile(Ok(7)).unwrap(), Some(7));
+        let denied: Result<u8> = Err(Error::AccessDenied("no".into()));
+        assert!(unless_gone_meanwhile(denied).is_err());
+    }
 }

@@ -206,12 +206,11 @@ impl Resource for ChimeWebhook {
             for configuration in page.webhook_configurations() {
                 let arn = configuration.chat_configuration_arn();
                 let name = configuration.configuration_name();
-                live.push(
-                    chatbot::live_configuration(ctx, arn, name, |tags| {
-                        live_properties(ctx, configuration, tags)
-                    })
-                    .await?,
-                );
+                let read = chatbot::live_configuration(ctx, arn, name, |tags| {
+                    live_properties(ctx, configuration, tags)
+                })
+                .await;
+                live.extend(chatbot::unless_gone_meanwhile(read)?);
             }
         }
         Ok(live)
