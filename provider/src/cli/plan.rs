@@ -228,38 +228,46 @@ pub(super) struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// Prints `plan` to `out` and gives the exit code. Colours are for a
-    /// terminal: `out` is standard output, or a buffer in tests.
-    pub(super) fn finish(&self, plan: &PlanResult, out: &mut dyn Write) -> anyhow::Result<u8> {
-        let format = if self.json {
-            "json"
-        } else {
-            self.format.as_str()
-        };
-        if format == "json" {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&json::render(plan))?
-            )?;
-        } else if format == "markdown" {
-            write!(out, "{}", markdown::render(plan, Default::default()))?;
-        } else {
-            let color = !self.no_color
+    /// The format asked for: `json`, `markdown` or `text`.
+    fn format(&self) -> &str {
+        if self.json { "json" } else { &self.format }
+    }
+
+    /// How text is rendered: colours are for a terminal (`out` is standard
+    /// output, or a buffer in tests).
+    fn text_options(&self) -> text::TextOptions {
+        text::TextOptions {
+            color: !self.no_color
                 && text::color_wanted(
                     std::io::stdout().is_terminal(),
                     std::env::var_os("NO_COLOR"),
-                );
-            write!(out, "{}", text::render(plan, text::TextOptions { color }))?;
+                ),
         }
-        let summary = Summary::of_plan(plan);
-        Ok(if self.detailed_exitcode {
-            planning::detailed_exit_code(&summary)
+    }
+
+    /// Prints `plan` to `out` and gives the exit code.
+    pub(super) fn finish(&self, plan: &PlanResult, out: &mut dyn Write) -> anyhow::Result<u8> {
+        match self.format() {
+            "json" => writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json::render(plan))?
+            )?,
+            "markdown" => write!(out, "{}", markdown::render(plan, Default::default()))?,
+            _ => write!(out, "{}", text::render(plan, self.text_options()))?,
+        }
+        Ok(self.exit_code(&Summary::of_plan(plan)))
+    }
+
+    /// The exit code of a plan with `summary`.
+    fn exit_code(&self, summary: &Summary) -> u8 {
+        if self.detailed_exitcode {
+            planning::detailed_exit_code(summary)
         } else if summary.has_errors() {
             EXIT_ERROR
         } else {
             EXIT_OK
-        })
+        }
     }
 }
 
@@ -518,21 +526,57 @@ impl Plan {
                 _ => None,
             },
         };
-        let accounts = run::plan_all(
+        let mut plan = run::assemble(&inputs, stack, Vec::new());
+        plan.change_set = change_set;
+        if self.output.format() != "text" {
+            // JSON and Markdown are one document each (Markdown opens with the totals).
+            plan.accounts = run::plan_all(
+                accounts_ref,
+                &inputs,
+                targets_list,
+                complete,
+                live,
+                progress.as_ref(),
+            )
+            .await;
+            if let Some(bar) = &progress {
+                bar.finish_and_clear();
+            }
+            return self.output.finish(&plan, out);
+        }
+        // Text is written as each account is planned, in account order, so
+        // that a plan of the whole organization holds few plans at a time.
+        targets_list.sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+        let options = self.output.text_options();
+        write!(out, "{}", text::header(&plan, options))?;
+        let mut total = Summary::default();
+        let mut written = Ok(());
+        run::plan_each(
             accounts_ref,
             &inputs,
             targets_list,
             complete,
             live,
             progress.as_ref(),
+            |account| {
+                total = total.plus(&Summary::of_account(&account));
+                if written.is_ok() {
+                    let section = text::account(&account, options);
+                    // The bar steps aside while a section is written under it.
+                    written = match &progress {
+                        Some(bar) => bar.suspend(|| write!(out, "{section}")),
+                        None => write!(out, "{section}"),
+                    };
+                }
+            },
         )
         .await;
         if let Some(bar) = &progress {
             bar.finish_and_clear();
         }
-        let mut plan = run::assemble(&inputs, stack, accounts);
-        plan.change_set = change_set;
-        self.output.finish(&plan, out)
+        written?;
+        write!(out, "{}", text::footer(&total, options))?;
+        Ok(self.output.exit_code(&total))
     }
 }
 
@@ -743,5 +787,38 @@ Resources:
         assert!(printed.contains("No changes"), "{printed}");
         let (result, _) = run(&args, live).await;
         assert_eq!(result.unwrap(), EXIT_OK);
+    }
+
+    /// Text is written account by account as each is planned: in account
+    /// order whatever order they finish in, with the totals last.
+    #[tokio::test]
+    async fn text_is_written_in_account_order_with_the_totals_last() {
+        let path = file("stack.yaml", TEMPLATE);
+        let live = FixedLive::new().refusing("100000000002", "not allowed to read this account");
+        let args = [
+            "plan",
+            path.to_str().expect("UTF-8"),
+            "--accounts",
+            "100000000003,100000000001,100000000002",
+            "--region",
+            "us-east-1",
+            "--no-color",
+        ];
+        let (result, printed) = run(&args, live).await;
+        assert_eq!(result.unwrap(), EXIT_ERROR, "{printed}");
+        let at = |text: &str| {
+            printed
+                .find(text)
+                .unwrap_or_else(|| panic!("{text:?} in:\n{printed}"))
+        };
+        assert!(at("Plan of ") < at("Account 100000000001 us-east-1"));
+        assert!(at("Account 100000000001 us-east-1") < at("Account 100000000002 us-east-1"));
+        assert!(at("Account 100000000002 us-east-1") < at("Account 100000000003 us-east-1"));
+        let last = printed.lines().last().unwrap_or_default();
+        assert_eq!(
+            last,
+            "Total over 3 accounts: 2 to create, 0 to update in place, 0 to replace, 0 to delete; \
+             0 drifted; 0 unchanged; 2 with changes, 1 failed."
+        );
     }
 }

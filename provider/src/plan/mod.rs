@@ -221,10 +221,11 @@ impl Summary {
         plan.accounts
             .iter()
             .map(Summary::of_account)
-            .fold(Summary::default(), |a, b| a.add(&b))
+            .fold(Summary::default(), |a, b| a.plus(&b))
     }
 
-    fn add(self, other: &Summary) -> Summary {
+    /// The counts of both.
+    pub fn plus(self, other: &Summary) -> Summary {
         Summary {
             create: self.create + other.create,
             adopt: self.adopt + other.adopt,

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use similar::TextDiff;
 
-use super::{Action, Drift, Plan, PropertyChange, ResourcePlan, Shown, Summary};
+use super::{AccountPlan, Action, Drift, Plan, PropertyChange, ResourcePlan, Shown, Summary};
 use crate::template::KNOWN_AFTER_APPLY;
 
 /// How text is rendered.
@@ -55,8 +55,20 @@ impl Painter {
     }
 }
 
-/// Renders `plan` as text.
+/// Renders `plan` as text: its [`header`], each account's [`account`]
+/// section, and the [`footer`] with the totals.
 pub fn render(plan: &Plan, options: TextOptions) -> String {
+    let mut out = header(plan, options);
+    for account in &plan.accounts {
+        out.push_str(&self::account(account, options));
+    }
+    out.push_str(&footer(&Summary::of_plan(plan), options));
+    out
+}
+
+/// What the plan is of, and its notes: all known before any account is
+/// planned, so that a long plan can be written as its accounts come.
+pub fn header(plan: &Plan, options: TextOptions) -> String {
     let painter = Painter {
         color: options.color,
     };
@@ -88,46 +100,59 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
             painter.paint(Style::Dim, &format!("note: {note}"))
         );
     }
-    for account in &plan.accounts {
-        out.push('\n');
-        let title = format!("Account {} {}", account.account_id, account.region);
-        let _ = writeln!(out, "{}", painter.paint(Style::Bold, &title));
-        match &account.outcome {
-            Err(message) => {
-                let _ = writeln!(
-                    out,
-                    "  {}",
-                    painter.paint(Style::Delete, &format!("error: {message}"))
-                );
+    out
+}
+
+/// One account's section.
+pub fn account(account: &AccountPlan, options: TextOptions) -> String {
+    let painter = Painter {
+        color: options.color,
+    };
+    let mut out = String::from("\n");
+    let title = format!("Account {} {}", account.account_id, account.region);
+    let _ = writeln!(out, "{}", painter.paint(Style::Bold, &title));
+    match &account.outcome {
+        Err(message) => {
+            let _ = writeln!(
+                out,
+                "  {}",
+                painter.paint(Style::Delete, &format!("error: {message}"))
+            );
+        }
+        Ok(resources) => {
+            for resource in resources
+                .iter()
+                .filter(|r| r.action.is_change() || r.drift.is_some() || r.problem.is_some())
+            {
+                render_resource(&mut out, &painter, resource);
+                out.push('\n');
             }
-            Ok(resources) => {
-                for resource in resources
-                    .iter()
-                    .filter(|r| r.action.is_change() || r.drift.is_some() || r.problem.is_some())
-                {
-                    render_resource(&mut out, &painter, resource);
-                    out.push('\n');
-                }
-                let summary = Summary::of_resources(resources);
-                let line = if summary.has_changes() {
-                    format!("  Plan: {}.", counts(&summary))
-                } else {
-                    format!(
-                        "  No changes: {} resource{} match the template.",
-                        summary.no_change,
-                        if summary.no_change == 1 { "" } else { "s" }
-                    )
-                };
-                let _ = writeln!(out, "{line}");
-            }
+            let summary = Summary::of_resources(resources);
+            let line = if summary.has_changes() {
+                format!("  Plan: {}.", counts(&summary))
+            } else {
+                format!(
+                    "  No changes: {} resource{} match the template.",
+                    summary.no_change,
+                    if summary.no_change == 1 { "" } else { "s" }
+                )
+            };
+            let _ = writeln!(out, "{line}");
         }
     }
-    let total = Summary::of_plan(plan);
+    out
+}
+
+/// The totals over every account.
+pub fn footer(total: &Summary, options: TextOptions) -> String {
+    let painter = Painter {
+        color: options.color,
+    };
     let mut line = format!(
         "Total over {} account{}: {}",
         total.accounts,
         if total.accounts == 1 { "" } else { "s" },
-        counts(&total)
+        counts(total)
     );
     let _ = write!(line, "; {} with changes", total.accounts_changed);
     if total.accounts_failed > 0 {
@@ -142,9 +167,7 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
         );
     }
     line.push('.');
-    out.push('\n');
-    let _ = writeln!(out, "{}", painter.paint(Style::Bold, &line));
-    out
+    format!("\n{}\n", painter.paint(Style::Bold, &line))
 }
 
 fn counts(summary: &Summary) -> String {
