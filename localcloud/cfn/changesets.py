@@ -420,8 +420,11 @@ def execute_change_set(account: str, region: str, req: dict[str, Any]) -> dict[s
             if req.get("DisableRollback"):
                 raise ApiError("DisableRollback on an update is not supported by the local cloud: updates always roll back")
 
+            # ExecuteChangeSet answers once the stack shows UPDATE_IN_PROGRESS, as UpdateStack does.
+            stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
+
             def work() -> None:
-                engine.run_update(stack, template, body, parameters)
+                engine.run_update(stack, template, body, parameters, started=True)
                 change_set.execution = "EXECUTE_COMPLETE" if stack.status == "UPDATE_COMPLETE" else "EXECUTE_FAILED"
 
         engine.start(stack, work)
