@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         if lambda {
             chatops::logging::init(true);
-            let accounts = chatops::cli::provider_from_env().await;
+            let accounts = chatops::cli::accounts_from_env().await;
             return match chatops::request::lambda::run(accounts).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
+use super::accounts_with_role;
 use super::plan::{ParameterArgs, load_template};
-use super::provider_with_role;
 use crate::doctor::{self as checks, Needs, json, markdown, text};
 
 /// Check, account by account, what a first deploy needs and what is left to do.
@@ -86,25 +86,25 @@ struct TargetArgs {
 impl Doctor {
     /// Runs the command, printing the report to `out`.
     pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
-        let provider = provider_with_role(&self.role_name).await;
-        let region = self.region.clone().unwrap_or_else(|| provider.region());
+        let accounts = accounts_with_role(&self.role_name).await;
+        let region = self.region.clone().unwrap_or_else(|| accounts.region());
         let template = self.template.as_deref().map(load_template).transpose()?;
         let parameters = match &template {
             Some(template) => self.parameters.values(template)?,
             None => Default::default(),
         };
-        let accounts = super::account_ids(
-            &provider,
+        let account_ids = super::account_ids(
+            &accounts,
             self.targets.accounts.as_deref(),
             self.ou.as_deref(),
         )
         .await?;
-        if accounts.is_empty() {
+        if account_ids.is_empty() {
             bail!("no account to check (the organizational unit has no ACTIVE account)");
         }
         // A template that cannot be resolved fails the same way everywhere: say it once.
         if let Some(template) = &template {
-            Needs::of(template, &parameters, &accounts[0], &region)
+            Needs::of(template, &parameters, &account_ids[0], &region)
                 .with_context(|| format!("in template {}", template.source))?;
         }
         let (parameters, stack_region) = (&parameters, &region);
@@ -112,7 +112,7 @@ impl Doctor {
             move |account_id: &str| Needs::of(template, parameters, account_id, stack_region)
         });
         let doctor = checks::Doctor {
-            provider: &provider,
+            accounts: &accounts,
             plan_role_name: self.role_name.clone(),
             execution_role_name: self.execution_role_name.clone(),
             provider_role_arn: self.provider_role_arn.clone(),
@@ -122,7 +122,7 @@ impl Doctor {
         };
         // Organization scans only: a list of accounts is quick.
         let bar = if self.targets.org {
-            super::progress_bar(accounts.len(), "checking")
+            super::progress_bar(account_ids.len(), "checking")
         } else {
             None
         };
@@ -132,7 +132,7 @@ impl Doctor {
             }
         };
         let mut report = doctor
-            .run(&accounts, &tick)
+            .run(&account_ids, &tick)
             .await
             .context("cannot read the organization")?;
         if let Some(bar) = &bar {

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use futures::StreamExt;
 use serde_json::json;
 
-use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
+use super::{EXIT_ERROR, EXIT_OK, accounts_from_env, accounts_with_role};
 use crate::import::{self, AccountInventory, Found, Written};
 use crate::plan::run::DEFAULT_CONCURRENCY;
 
@@ -74,22 +74,22 @@ struct ImportTargets {
 impl Import {
     /// Runs the command, printing to `out`.
     pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
-        let provider = match &self.role_name {
-            Some(role_name) => provider_with_role(role_name).await,
-            None => provider_from_env().await,
+        let accounts = match &self.role_name {
+            Some(role_name) => accounts_with_role(role_name).await,
+            None => accounts_from_env().await,
         };
-        let accounts = super::account_ids(
-            &provider,
+        let account_ids = super::account_ids(
+            &accounts,
             self.targets.accounts.as_deref(),
             self.ou.as_deref(),
         )
         .await?;
-        if accounts.is_empty() {
+        if account_ids.is_empty() {
             bail!("no account to read (the organization unit has no ACTIVE account)");
         }
-        let provider_ref: &crate::accounts::Accounts = &provider;
-        let inventories: Vec<AccountInventory> = futures::stream::iter(accounts)
-            .map(|account| async move { import::inventory(provider_ref, &account).await })
+        let accounts_ref: &crate::accounts::Accounts = &accounts;
+        let inventories: Vec<AccountInventory> = futures::stream::iter(account_ids)
+            .map(|account| async move { import::inventory(accounts_ref, &account).await })
             .buffered(usize::from(self.concurrency))
             .collect()
             .await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::{EXIT_ERROR, EXIT_OK, provider_from_env};
+use super::{EXIT_ERROR, EXIT_OK, accounts_from_env};
 use crate::accounts::Accounts;
 use crate::request::handler;
 use crate::request::response_url::{self, ResponseUrls};
@@ -31,7 +31,7 @@ impl Invoke {
             .with_context(|| format!("cannot read event file {}", self.event.display()))?;
         let event: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{} is not JSON", self.event.display()))?;
-        self.answer(event, provider_from_env().await, out).await
+        self.answer(event, accounts_from_env().await, out).await
     }
 
     /// Answers `event` (the content of the event file) with `accounts`.

@@ -72,14 +72,14 @@ pub async fn main() -> ExitCode {
     }
 }
 
-/// The provider configured from the environment, as Lambda and `invoke` use it.
-pub async fn provider_from_env() -> Arc<Accounts> {
+/// The accounts reached as the environment configures it, as Lambda and `invoke` do.
+pub async fn accounts_from_env() -> Arc<Accounts> {
     Arc::new(Accounts::from_env(ProviderConfig::from_env()).await)
 }
 
-/// The provider configured from the environment, reaching each account through
+/// The accounts reached as the environment configures it, but through
 /// `role_name` without an ExternalId (the plan role, trusted by the caller itself).
-pub async fn provider_with_role(role_name: &str) -> Arc<Accounts> {
+pub async fn accounts_with_role(role_name: &str) -> Arc<Accounts> {
     let config = ProviderConfig {
         execution_role_name: role_name.to_owned(),
         external_id: None,

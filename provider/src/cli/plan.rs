@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use aws_sdk_cloudformation::types::CallAs;
 use futures::FutureExt;
 
-use super::{EXIT_ERROR, EXIT_OK, provider_from_env, provider_with_role};
+use super::{EXIT_ERROR, EXIT_OK, accounts_from_env, accounts_with_role};
 use crate::accounts::{Accounts, StackArn, Target};
 use crate::plan::change_set::ChangeSetLocation;
 use crate::plan::live::{AccountsLive, LiveSource};
@@ -280,8 +280,8 @@ impl Plan {
     /// Runs the command, printing the plan to `out`.
     pub async fn execute(self, out: &mut dyn Write) -> anyhow::Result<u8> {
         let accounts = match &self.role_name {
-            Some(role_name) => provider_with_role(role_name).await,
-            None => provider_from_env().await,
+            Some(role_name) => accounts_with_role(role_name).await,
+            None => accounts_from_env().await,
         };
         let accounts: &Accounts = &accounts;
         self.plan_with(

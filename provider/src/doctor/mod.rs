@@ -237,8 +237,8 @@ pub type NeedsOf<'a> = &'a (dyn Fn(&str) -> Result<Needs> + Sync);
 
 /// How the accounts are reached and what they are checked against.
 pub struct Doctor<'a> {
-    /// The provider configured with the plan role (`--role-name`).
-    pub provider: &'a Accounts,
+    /// The accounts, reached through the plan role (`--role-name`).
+    pub accounts: &'a Accounts,
     /// The plan role's name, for the steps that name it.
     pub plan_role_name: String,
     /// The execution role's name (member-role.yaml's RoleName).
@@ -259,7 +259,7 @@ const SESSION: &str = "chatops-doctor";
 impl Doctor<'_> {
     /// Checks `accounts`, calling `progress` after each.
     pub async fn run(&self, accounts: &[String], progress: &(dyn Fn() + Sync)) -> Result<Report> {
-        let management_account_id = self.provider.management_account_id().await?;
+        let management_account_id = self.accounts.management_account_id().await?;
         let management = supportapp::Management::read(self, &management_account_id).await;
         let reports = stream::iter(accounts)
             .map(|account_id| {
@@ -293,7 +293,7 @@ impl Doctor<'_> {
         };
         // An account outside the organization is an error, not a step: the
         // provider never acts there.
-        if let Err(e) = self.provider.check_membership(account_id).await {
+        if let Err(e) = self.accounts.check_membership(account_id).await {
             return (checks, Some(e));
         }
         let contexts = match self.contexts(account_id).await {
@@ -333,16 +333,16 @@ impl Doctor<'_> {
         let target = |service| -> Result<Target> {
             Ok(Target {
                 account_id: account_id.to_owned(),
-                region: self.provider.service_region(service)?,
+                region: self.accounts.service_region(service)?,
                 partition: crate::template::partition_of(&self.region).to_owned(),
             })
         };
         let chatbot = self
-            .provider
+            .accounts
             .account_context(&target(Service::Chatbot)?, SESSION)
             .await?;
         let supportapp = self
-            .provider
+            .accounts
             .account_context(&target(Service::SupportApp)?, SESSION)
             .await?;
         Ok((chatbot, supportapp))

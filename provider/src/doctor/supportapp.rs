@@ -40,11 +40,11 @@ impl Management {
         let read = async {
             let target = Target {
                 account_id: account_id.to_owned(),
-                region: doctor.provider.service_region(Service::SupportApp)?,
+                region: doctor.accounts.service_region(Service::SupportApp)?,
                 partition: crate::template::partition_of(&doctor.region).to_owned(),
             };
             let ctx = doctor
-                .provider
+                .accounts
                 .account_context(&target, super::SESSION)
                 .await?;
             Ok::<_, crate::error::Error>(
