@@ -29,6 +29,7 @@ pub mod request;
 pub mod resources;
 pub mod schema;
 pub mod template;
+pub mod validate;
 
 #[cfg(test)]
 mod fuzz;

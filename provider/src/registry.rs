@@ -263,7 +263,8 @@ mod tests {
     /// warning, and every type has an example.
     #[test]
     fn example_templates_validate_and_cover_every_type() {
-        use crate::template::{Pseudo, Template, validate};
+        use crate::template::{Pseudo, Template};
+        use crate::validate;
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
         let mut covered = std::collections::BTreeSet::new();
         for entry in std::fs::read_dir(dir).unwrap() {

@@ -42,6 +42,15 @@ impl Diff {
         let old = load_template(&self.old)?;
         let new = load_template(&self.new)?;
         let parameters = self.parameters.values(&new)?;
+        // A GetAtt of an attribute the type lacks fails the deploy wherever it is.
+        if let Some(first) = crate::validate::attribute_findings(&new).first() {
+            anyhow::bail!(
+                "in template {}: {}: {}",
+                new.source,
+                first.location,
+                first.problem
+            );
+        }
         let region = self
             .region
             .clone()

@@ -446,7 +446,7 @@ impl Plan {
             eprintln!("{}: warning: {location}: {warning}", inputs.template.source);
         }
         // A GetAtt of an attribute the type lacks fails the deploy wherever it is.
-        let wrong_attributes = crate::template::validate::attribute_findings(&inputs.template);
+        let wrong_attributes = crate::validate::attribute_findings(&inputs.template);
         if let Some(first) = wrong_attributes.first() {
             bail!(
                 "in template {}: {}: {}",

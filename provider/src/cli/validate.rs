@@ -8,7 +8,8 @@ use anyhow::Context;
 
 use super::plan::{ParameterArgs, load_template};
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::template::{Pseudo, validate};
+use crate::template::Pseudo;
+use crate::validate;
 
 /// Check every custom resource of a template against its schema, offline. Parameters without a
 /// value are taken as known at deploy time.

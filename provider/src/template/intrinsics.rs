@@ -329,19 +329,6 @@ impl<'t> Resolver<'t> {
                 format!("Fn::GetAtt of {logical_id:?}, which is not a resource of the template"),
             ));
         }
-        let type_name = self
-            .template
-            .resource_types()
-            .get(logical_id.as_str())
-            .copied();
-        if let Some(problem) =
-            type_name.and_then(|t| crate::registry::attribute_problem(t, &attribute))
-        {
-            return Err(invalid(
-                location,
-                format!("Fn::GetAtt {logical_id}.{attribute}: {problem}"),
-            ));
-        }
         Ok(self.resource_value(&logical_id, &format!("{logical_id}.{attribute}")))
     }
 

@@ -31,7 +31,6 @@ use crate::error::{Error, Result};
 
 mod intrinsics;
 pub mod parameters;
-pub mod validate;
 mod yaml;
 
 pub use intrinsics::Resolver;

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::{ResolveOptions, Resolver, Template};
 use crate::registry;
+use crate::template::{ResolveOptions, Resolver, Template};
 
 /// One finding of [`validate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
