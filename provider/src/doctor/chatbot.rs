@@ -7,7 +7,8 @@
 
 use super::{Check, Needs, console};
 use crate::accounts::AccountContext;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::resources::chatbot;
 
 const AREA: &str = "chatbot";
 
@@ -124,51 +125,25 @@ fn disabled(state: Option<&str>, reason: Option<&str>) -> Option<String> {
 }
 
 async fn slack_workspaces(ctx: &AccountContext) -> Result<Vec<Authorized>> {
-    let mut out = Vec::new();
-    let mut pages = ctx
-        .chatbot
-        .describe_slack_workspaces()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            Error::from_sdk(
-                "chatbot",
-                "DescribeSlackWorkspaces",
-                &format!("account {}", ctx.account_id()),
-                e,
-            )
-        })?;
-        out.extend(page.slack_workspaces().iter().map(|w| Authorized {
+    Ok(chatbot::slack_workspaces(ctx)
+        .await?
+        .iter()
+        .map(|w| Authorized {
             id: w.slack_team_id().to_owned(),
             tenant: None,
             disabled: disabled(w.state(), w.state_reason()),
-        }));
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 async fn teams(ctx: &AccountContext) -> Result<Vec<Authorized>> {
-    let mut out = Vec::new();
-    let mut pages = ctx
-        .chatbot
-        .list_microsoft_teams_configured_teams()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            Error::from_sdk(
-                "chatbot",
-                "ListMicrosoftTeamsConfiguredTeams",
-                &format!("account {}", ctx.account_id()),
-                e,
-            )
-        })?;
-        out.extend(page.configured_teams().iter().map(|t| Authorized {
+    Ok(chatbot::configured_teams(ctx)
+        .await?
+        .iter()
+        .map(|t| Authorized {
             id: t.team_id().to_owned(),
             tenant: Some(t.tenant_id().to_owned()),
             disabled: disabled(t.state(), t.state_reason()),
-        }));
-    }
-    Ok(out)
+        })
+        .collect())
 }

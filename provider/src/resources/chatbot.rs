@@ -2,7 +2,7 @@
 //! Slack workspace and Microsoft Teams team authorization checks, and the
 //! tags of a configuration.
 
-use aws_sdk_chatbot::types::Tag as ChatbotTag;
+use aws_sdk_chatbot::types::{ConfiguredTeam, SlackWorkspace, Tag as ChatbotTag};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -160,10 +160,10 @@ pub fn non_empty(items: &[String]) -> Option<Vec<String>> {
     (!items.is_empty()).then(|| items.to_vec())
 }
 
-/// Checks that Slack workspace `team_id` is authorized for AWS Chatbot in the
-/// account. There is no API for that one-time OAuth step, so the error says
-/// where to click.
-pub async fn check_slack_workspace(ctx: &AccountContext, team_id: &str) -> Result<()> {
+/// Every Slack workspace authorized for AWS Chatbot in the account
+/// (DescribeSlackWorkspaces, all pages).
+pub async fn slack_workspaces(ctx: &AccountContext) -> Result<Vec<SlackWorkspace>> {
+    let mut workspaces = Vec::new();
     let mut pages = ctx
         .chatbot
         .describe_slack_workspaces()
@@ -178,26 +178,15 @@ pub async fn check_slack_workspace(ctx: &AccountContext, team_id: &str) -> Resul
                 e,
             )
         })?;
-        if page
-            .slack_workspaces()
-            .iter()
-            .any(|w| w.slack_team_id() == team_id)
-        {
-            return Ok(());
-        }
+        workspaces.extend(page.slack_workspaces().iter().cloned());
     }
-    Err(Error::NotAuthorized(format!(
-        "Slack workspace {team_id} is not authorized for AWS Chatbot in account {}: sign in to that account, \
-         open the AWS Chatbot console, choose Slack and authorize the workspace once (a one-time OAuth step \
-         that has no API), then retry; or fix SlackWorkspaceId",
-        ctx.account_id()
-    )))
+    Ok(workspaces)
 }
 
-/// Checks that Microsoft Teams team `team_id` of tenant `tenant_id` is
-/// configured for AWS Chatbot in the account: like Slack's OAuth, a one-time
-/// console step with no API.
-pub async fn check_teams_team(ctx: &AccountContext, team_id: &str, tenant_id: &str) -> Result<()> {
+/// Every Microsoft Teams team configured for AWS Chatbot in the account
+/// (ListMicrosoftTeamsConfiguredTeams, all pages).
+pub async fn configured_teams(ctx: &AccountContext) -> Result<Vec<ConfiguredTeam>> {
+    let mut teams = Vec::new();
     let mut pages = ctx
         .chatbot
         .list_microsoft_teams_configured_teams()
@@ -212,12 +201,38 @@ pub async fn check_teams_team(ctx: &AccountContext, team_id: &str, tenant_id: &s
                 e,
             )
         })?;
-        if page.configured_teams().iter().any(|t| {
-            t.team_id().eq_ignore_ascii_case(team_id)
-                && t.tenant_id().eq_ignore_ascii_case(tenant_id)
-        }) {
-            return Ok(());
-        }
+        teams.extend(page.configured_teams().iter().cloned());
+    }
+    Ok(teams)
+}
+
+/// Checks that Slack workspace `team_id` is authorized for AWS Chatbot in the
+/// account. There is no API for that one-time OAuth step, so the error says
+/// where to click.
+pub async fn check_slack_workspace(ctx: &AccountContext, team_id: &str) -> Result<()> {
+    if slack_workspaces(ctx)
+        .await?
+        .iter()
+        .any(|w| w.slack_team_id() == team_id)
+    {
+        return Ok(());
+    }
+    Err(Error::NotAuthorized(format!(
+        "Slack workspace {team_id} is not authorized for AWS Chatbot in account {}: sign in to that account, \
+         open the AWS Chatbot console, choose Slack and authorize the workspace once (a one-time OAuth step \
+         that has no API), then retry; or fix SlackWorkspaceId",
+        ctx.account_id()
+    )))
+}
+
+/// Checks that Microsoft Teams team `team_id` of tenant `tenant_id` is
+/// configured for AWS Chatbot in the account: like Slack's OAuth, a one-time
+/// console step with no API.
+pub async fn check_teams_team(ctx: &AccountContext, team_id: &str, tenant_id: &str) -> Result<()> {
+    if configured_teams(ctx).await?.iter().any(|t| {
+        t.team_id().eq_ignore_ascii_case(team_id) && t.tenant_id().eq_ignore_ascii_case(tenant_id)
+    }) {
+        return Ok(());
     }
     Err(Error::NotAuthorized(format!(
         "Microsoft Teams team {team_id} (tenant {tenant_id}) is not configured for AWS Chatbot in account {}: \
