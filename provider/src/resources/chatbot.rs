@@ -128,27 +128,48 @@ fn is_channel_taken<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
             .is_some_and(|m| m.contains("has already been configured"))
 }
 
+/// Whether a type's configurations carry custom actions to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomActions {
+    /// Their custom actions are read (ListAssociations).
+    Read,
+    /// The type has none (Chime webhooks).
+    None,
+}
+
 /// A live configuration as the plan and adoption see it: its tags (which
-/// tell who owns it) are read, and `properties` makes its properties from them.
+/// tell who owns it) and, where the type has them, its custom actions are
+/// read, and `properties` makes its properties from them. `None` when it was
+/// deleted between the listing that named it and these reads (by another
+/// stack's delete, or in the console): it is gone, not an error that would
+/// fail the whole listing.
 pub async fn live_configuration(
     ctx: &AccountContext,
     arn: &str,
     name: Option<&str>,
-    properties: impl FnOnce(&[Tag]) -> serde_json::Value,
-) -> Result<super::LiveResource> {
-    let tags = list_tags(ctx, arn).await?;
-    Ok(super::LiveResource {
+    custom_actions: CustomActions,
+    properties: impl FnOnce(&[Tag], Vec<String>) -> serde_json::Value,
+) -> Result<Option<super::LiveResource>> {
+    let actions = match custom_actions {
+        CustomActions::Read => match unless_gone_meanwhile(list_custom_actions(ctx, arn).await)? {
+            Some(actions) => actions,
+            None => return Ok(None),
+        },
+        CustomActions::None => Vec::new(),
+    };
+    let Some(tags) = unless_gone_meanwhile(list_tags(ctx, arn).await)? else {
+        return Ok(None);
+    };
+    Ok(Some(super::LiveResource {
         physical_id: arn.to_owned(),
         natural_key: name.unwrap_or_default().to_owned(),
-        properties: properties(&tags),
+        properties: properties(&tags, actions),
         tags,
-    })
+    }))
 }
 
-/// `None` when what a listing named was deleted before its details were read
-/// (by another stack's delete, or in the console): it is gone, not an error
-/// that would fail the whole listing.
-pub fn unless_gone_meanwhile<T>(read: Result<T>) -> Result<Option<T>> {
+/// `None` for a read of what is not found (any more).
+fn unless_gone_meanwhile<T>(read: Result<T>) -> Result<Option<T>> {
     match read {
         Err(e) if e.is_not_found() => Ok(None),
         other => other.map(Some),

@@ -206,11 +206,14 @@ impl Resource for ChimeWebhook {
             for configuration in page.webhook_configurations() {
                 let arn = configuration.chat_configuration_arn();
                 let name = configuration.configuration_name();
-                let read = chatbot::live_configuration(ctx, arn, name, |tags| {
-                    live_properties(ctx, configuration, tags)
-                })
-                .await;
-                live.extend(chatbot::unless_gone_meanwhile(read)?);
+                let read = chatbot::live_configuration(
+                    ctx,
+                    arn,
+                    name,
+                    chatbot::CustomActions::None,
+                    |tags, _| live_properties(ctx, configuration, tags),
+                );
+                live.extend(read.await?);
             }
         }
         Ok(live)

@@ -228,15 +228,14 @@ impl Resource for SlackChannel {
             for configuration in page.slack_channel_configurations() {
                 let arn = configuration.chat_configuration_arn();
                 let name = configuration.configuration_name();
-                let listed = chatbot::list_custom_actions(ctx, arn).await;
-                let Some(actions) = chatbot::unless_gone_meanwhile(listed)? else {
-                    continue;
-                };
-                let read = chatbot::live_configuration(ctx, arn, name, |tags| {
-                    live_properties(ctx, configuration, tags, actions)
-                })
-                .await;
-                live.extend(chatbot::unless_gone_meanwhile(read)?);
+                let read = chatbot::live_configuration(
+                    ctx,
+                    arn,
+                    name,
+                    chatbot::CustomActions::Read,
+                    |tags, actions| live_properties(ctx, configuration, tags, actions),
+                );
+                live.extend(read.await?);
             }
         }
         Ok(live)
