@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_organizations::types::AccountStatus;
+use aws_sdk_organizations::types::{AccountStatus, Organization};
 
 use crate::error::{Error, Result};
 
@@ -23,12 +23,12 @@ impl Accounts {
         }
     }
 
-    /// The id of the management account of the provider's organization, read
+    /// The provider's organization, as DescribeOrganization gives it, read
     /// once per warm Lambda.
-    pub async fn management_account_id(&self) -> Result<String> {
-        self.management_account
+    async fn organization(&self) -> Result<&Organization> {
+        self.organization
             .get_or_try_init(|| async {
-                let organization = self
+                let described = self
                     .organizations
                     .describe_organization()
                     .send()
@@ -41,18 +41,29 @@ impl Accounts {
                             e,
                         )
                     })?;
-                organization
+                described
                     .organization()
-                    .and_then(|o| o.master_account_id())
-                    .map(str::to_owned)
+                    .cloned()
                     .ok_or_else(|| Error::Service {
                         service: "organizations",
                         operation: "DescribeOrganization",
-                        message: "the answer names no management account".into(),
+                        message: "the answer names no organization".into(),
                     })
             })
             .await
-            .cloned()
+    }
+
+    /// The id of the management account of the provider's organization.
+    pub async fn management_account_id(&self) -> Result<String> {
+        self.organization()
+            .await?
+            .master_account_id()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Service {
+                service: "organizations",
+                operation: "DescribeOrganization",
+                message: "the answer names no management account".into(),
+            })
     }
 
     /// Refuses an account that is not an ACTIVE member of the organization.
@@ -80,23 +91,7 @@ impl Accounts {
 
     async fn describe_account_status(&self, account_id: &str) -> Result<AccountStatus> {
         if let Some(expected) = &self.config.organization_id {
-            let organization = self
-                .organizations
-                .describe_organization()
-                .send()
-                .await
-                .map_err(|e| {
-                    Error::from_sdk(
-                        "organizations",
-                        "DescribeOrganization",
-                        "the provider's organization",
-                        e,
-                    )
-                })?;
-            let actual = organization
-                .organization()
-                .and_then(|o| o.id())
-                .unwrap_or_default();
+            let actual = self.organization().await?.id().unwrap_or_default();
             if actual != expected {
                 return Err(Error::AccessDenied(format!(
                     "the provider's account is in organization {actual}, not {expected} (CHATOPS_ORGANIZATION_ID)"

@@ -33,7 +33,7 @@ pub use target::{StackArn, Target, check_account_id};
 
 /// The provider's way into the organization's accounts: its own AWS
 /// configuration, and what it caches while warm (assumed-role credentials,
-/// account memberships, the management account). Clones share the caches.
+/// account memberships, the organization). Clones share the caches.
 #[derive(Clone)]
 pub struct Accounts {
     config: ProviderConfig,
@@ -42,7 +42,7 @@ pub struct Accounts {
     organizations: aws_sdk_organizations::Client,
     credentials: Arc<Mutex<HashMap<String, credentials::CachedCredentials>>>,
     memberships: Arc<Mutex<HashMap<String, (AccountStatus, Instant)>>>,
-    management_account: Arc<OnceCell<String>>,
+    organization: Arc<OnceCell<aws_sdk_organizations::types::Organization>>,
     pace: Pace,
 }
 
@@ -79,7 +79,7 @@ impl Accounts {
             base,
             credentials: Arc::default(),
             memberships: Arc::default(),
-            management_account: Arc::default(),
+            organization: Arc::default(),
             pace,
         }
     }
