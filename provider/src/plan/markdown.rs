@@ -7,9 +7,7 @@
 
 use std::fmt::Write;
 
-use similar::{ChangeTag, TextDiff};
-
-use super::text::text_of;
+use super::text::{text_of, value_diff};
 use super::{AccountPlan, Action, Drift, Plan, PropertyChange, ResourcePlan, Shown, Summary};
 
 /// The most characters GitHub takes in a comment body (its API answers 422
@@ -328,27 +326,18 @@ fn property_diff(lines: &mut Vec<String>, sign: &str, change: &PropertyChange) {
     if change.forces_replacement {
         head.push_str("  # forces replacement");
     }
-    if matches!(change.before, Shown::Sensitive) || matches!(change.after, Shown::Sensitive) {
+    let Some(hunks) = value_diff(change) else {
         lines.push(format!("{head} = (sensitive value changed)"));
         return;
-    }
+    };
     lines.push(head);
-    let with_newline = |v: &Shown| text_of(v).map(|t| format!("{t}\n")).unwrap_or_default();
-    let old = with_newline(&change.before);
-    let new = with_newline(&change.after);
-    let diff = TextDiff::from_lines(&old, &new);
-    let mut unified = diff.unified_diff();
-    unified.context_radius(3).missing_newline_hint(false);
-    for hunk in unified.iter_hunks() {
-        lines.push(format!("  {}", hunk.header()));
-        for line in hunk.iter_changes() {
-            let mark = match line.tag() {
-                ChangeTag::Delete => "-",
-                ChangeTag::Insert => "+",
-                ChangeTag::Equal => " ",
-            };
-            lines.push(format!("{mark} {}", line.value().trim_end_matches('\n')));
-        }
+    for hunk in hunks {
+        lines.push(format!("  {}", hunk.header));
+        lines.extend(
+            hunk.lines
+                .into_iter()
+                .map(|(mark, text)| format!("{mark} {text}")),
+        );
     }
 }
 

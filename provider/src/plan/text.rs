@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use similar::TextDiff;
+use similar::{ChangeTag, TextDiff};
 
 use super::{AccountPlan, Action, Drift, Plan, PropertyChange, ResourcePlan, Shown, Summary};
 use crate::template::KNOWN_AFTER_APPLY;
@@ -325,6 +325,50 @@ pub(super) fn text_of(value: &Shown) -> Option<String> {
     }
 }
 
+/// One hunk of a value's line diff.
+pub(super) struct Hunk {
+    /// Its `@@ -a,b +c,d @@` header.
+    pub header: String,
+    /// Its lines, each marked `-`, `+` or ` `.
+    pub lines: Vec<(char, String)>,
+}
+
+/// The line diff of a changed property's value, hunk by hunk; `None` when
+/// either side is a secret, which no output may diff (also what the Markdown
+/// output shows).
+pub(super) fn value_diff(change: &PropertyChange) -> Option<Vec<Hunk>> {
+    if matches!(change.before, Shown::Sensitive) || matches!(change.after, Shown::Sensitive) {
+        return None;
+    }
+    let with_newline = |v: &Shown| text_of(v).map(|t| format!("{t}\n")).unwrap_or_default();
+    let old = with_newline(&change.before);
+    let new = with_newline(&change.after);
+    let diff = TextDiff::from_lines(&old, &new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(3).missing_newline_hint(false);
+    let hunks = unified
+        .iter_hunks()
+        .map(|hunk| {
+            let lines = hunk
+                .iter_changes()
+                .map(|line| {
+                    let mark = match line.tag() {
+                        ChangeTag::Delete => '-',
+                        ChangeTag::Insert => '+',
+                        ChangeTag::Equal => ' ',
+                    };
+                    (mark, line.value().trim_end_matches('\n').to_owned())
+                })
+                .collect();
+            Hunk {
+                header: hunk.header().to_string(),
+                lines,
+            }
+        })
+        .collect();
+    Some(hunks)
+}
+
 /// One `+ Name = value` line (and the lines of a long value), names padded to `width`.
 struct Assignment<'a> {
     sign: &'a str,
@@ -373,37 +417,26 @@ fn property_diff(
             painter.paint(Style::Delete, "# forces replacement")
         );
     }
-    if matches!(change.before, Shown::Sensitive) || matches!(change.after, Shown::Sensitive) {
+    let Some(hunks) = value_diff(change) else {
         let _ = writeln!(out, "{head} = (sensitive value changed)");
         return;
-    }
+    };
     let _ = writeln!(out, "{head}");
-    let with_newline = |v: &Shown| text_of(v).map(|t| format!("{t}\n")).unwrap_or_default();
-    let old = with_newline(&change.before);
-    let new = with_newline(&change.after);
-    let diff = TextDiff::from_lines(&old, &new);
-    let mut unified = diff.unified_diff();
-    unified.context_radius(3).missing_newline_hint(false);
-    for hunk in unified.iter_hunks() {
+    for hunk in hunks {
         let _ = writeln!(
             out,
             "          {}",
-            painter.paint(Style::Hunk, &hunk.header().to_string())
+            painter.paint(Style::Hunk, &hunk.header)
         );
-        for line in hunk.iter_changes() {
-            let text = line.value().trim_end_matches('\n');
-            let (mark, line_style) = match line.tag() {
-                similar::ChangeTag::Delete => ("-", Some(Style::Delete)),
-                similar::ChangeTag::Insert => ("+", Some(Style::Create)),
-                similar::ChangeTag::Equal => (" ", None),
-            };
+        for (mark, text) in hunk.lines {
             let body = format!("{mark}{text}");
             let _ = writeln!(
                 out,
                 "          {}",
-                match line_style {
-                    Some(s) => painter.paint(s, &body),
-                    None => body,
+                match mark {
+                    '-' => painter.paint(Style::Delete, &body),
+                    '+' => painter.paint(Style::Create, &body),
+                    _ => body,
                 }
             );
         }
