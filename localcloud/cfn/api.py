@@ -18,45 +18,14 @@ from typing import Any, Callable
 from localcloud.cfn import engine
 from localcloud.cfn import template as tpl
 from localcloud.cfn.engine import Stack
+from localcloud.cfn.store import RegionalStore
 from localcloud.cfn.template import TemplateError
 from localcloud.cfn.wire import ApiError, model
 
 STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 
 
-class Store:
-    """Every stack by (account, region); deleted ones stay visible by StackId."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.stacks: dict[tuple[str, str], list[Stack]] = {}
-
-    def add(self, stack: Stack) -> None:
-        with self.lock:
-            self.stacks.setdefault((stack.account, stack.region), []).append(stack)
-
-    def all(self, account: str, region: str) -> list[Stack]:
-        with self.lock:
-            return list(self.stacks.get((account, region), []))
-
-    def find(self, account: str, region: str, name_or_id: str) -> Stack | None:
-        for stack in reversed(self.all(account, region)):
-            if stack.id == name_or_id or (stack.name == name_or_id and stack.status != "DELETE_COMPLETE"):
-                return stack
-        return None
-
-    def get(self, account: str, region: str, name_or_id: str | None) -> Stack:
-        stack = self.find(account, region, name_or_id or "")
-        if stack is None:
-            raise ApiError(f"Stack with id {name_or_id} does not exist")
-        return stack
-
-    def clear(self) -> None:
-        with self.lock:
-            self.stacks.clear()
-
-
-STORE = Store()
+STORE: RegionalStore[Stack] = RegionalStore("DELETE_COMPLETE", lambda name_or_id: ApiError(f"Stack with id {name_or_id} does not exist"))
 
 
 def modeled_error(code: str, message: str) -> ApiError:

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from localcloud.cfn import api
 from localcloud.cfn.engine import now
+from localcloud.cfn.store import RegionalStore
 from localcloud.cfn.template import TemplateError
 from localcloud.cfn.wire import ApiError
 
@@ -92,38 +93,8 @@ class StackSet:
         return any(op.status in ("RUNNING", "QUEUED") for op in self.operations.values())
 
 
-class Store:
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.sets: dict[tuple[str, str], list[StackSet]] = {}
-
-    def add(self, stack_set: StackSet) -> None:
-        with self.lock:
-            self.sets.setdefault((stack_set.account, stack_set.region), []).append(stack_set)
-
-    def find(self, account: str, region: str, name_or_id: str) -> StackSet | None:
-        with self.lock:
-            for stack_set in reversed(self.sets.get((account, region), [])):
-                if stack_set.id == name_or_id or (stack_set.name == name_or_id and stack_set.status != "DELETED"):
-                    return stack_set
-        return None
-
-    def get(self, account: str, region: str, name_or_id: str) -> StackSet:
-        stack_set = self.find(account, region, name_or_id)
-        if stack_set is None:
-            raise api.modeled_error("StackSetNotFoundException", f"StackSet {name_or_id} not found")
-        return stack_set
-
-    def all(self, account: str, region: str) -> list[StackSet]:
-        with self.lock:
-            return list(self.sets.get((account, region), []))
-
-    def clear(self) -> None:
-        with self.lock:
-            self.sets.clear()
-
-
-STORE = Store()
+STORE: RegionalStore[StackSet] = RegionalStore(
+    "DELETED", lambda name_or_id: api.modeled_error("StackSetNotFoundException", f"StackSet {name_or_id} not found"))
 
 
 # -- targets -------------------------------------------------------------------------------------------
