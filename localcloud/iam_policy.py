@@ -138,19 +138,23 @@ def statement_applies(statement: Mapping[str, Any], action: str, resource: str, 
     return conditions_met(statement.get("Condition") or {}, context)
 
 
+def decide(statements: Iterable[Any], action: str, resource: str, context: Mapping[str, Any]) -> Decision:
+    """The decision of `statements` for one action on one resource: an explicit deny wins, else any allow."""
+    allowed = False
+    for statement in statements:
+        if not statement_applies(statement, action, resource, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return Decision.EXPLICIT_DENY
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
+
+
 def evaluate(documents: Iterable[Any], action: str, resource: str, context: Mapping[str, Any]) -> Decision:
     """The decision of identity-based policies alone for one action on one resource."""
-    allowed = False
-    for document in documents:
-        policy = load_document(document)
-        for statement in as_list(policy.get("Statement")):
-            if not statement_applies(statement, action, resource, context):
-                continue
-            if statement.get("Effect") == "Deny":
-                return Decision.EXPLICIT_DENY
-            if statement.get("Effect") == "Allow":
-                allowed = True
-    return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
+    statements = (s for document in documents for s in as_list(load_document(document).get("Statement")))
+    return decide(statements, action, resource, context)
 
 
 def principal_matches(principal: Any, caller_arns: set[str], account: str) -> bool:
@@ -168,15 +172,8 @@ def principal_matches(principal: Any, caller_arns: set[str], account: str) -> bo
 def resource_policy_decision(
     document: Any, action: str, resource: str, caller_arns: set[str], account: str, context: Mapping[str, Any]
 ) -> Decision:
-    """The decision of a resource-based policy (a topic policy) for the caller."""
-    allowed = False
-    for statement in as_list(load_document(document).get("Statement")):
-        if not principal_matches(statement.get("Principal"), caller_arns, account):
-            continue
-        if not statement_applies(statement, action, resource, context):
-            continue
-        if statement.get("Effect") == "Deny":
-            return Decision.EXPLICIT_DENY
-        if statement.get("Effect") == "Allow":
-            allowed = True
-    return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
+    """The decision of a resource-based policy (a topic policy) for the caller: its statements whose
+    Principal names the caller."""
+    statements = (s for s in as_list(load_document(document).get("Statement"))
+                  if principal_matches(s.get("Principal"), caller_arns, account))
+    return decide(statements, action, resource, context)
